@@ -1,0 +1,45 @@
+"""User-facing errors. Raised deep, converted at the edge (CLI/API/UI) into a message.
+
+Every error names the bad value and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: ``str(err)`` is a complete message for the user."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  fix: {self.hint}" if self.hint else self.message
+
+
+class InputFileError(RagError):
+    """A file (or one line of it) cannot be ingested."""
+
+    def __init__(self, path: str, problem: str, *, line: int | None = None, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {problem}", hint=hint)
+        self.path = path
+        self.problem = problem
+        self.line = line
+
+
+class ConfigError(RagError):
+    """A setting has a value that cannot work."""
+
+
+class ModelError(RagError):
+    """An embedding model cannot be built, found or verified."""
+
+
+class IndexStoreError(RagError):
+    """The index cannot be opened or does not match the settings."""
+
+
+class IndexLockedError(IndexStoreError):
+    """Another process holds the embedded index open for writing."""

