@@ -1,0 +1,116 @@
+"""HTML: the readable text of the page (no scripts, styles, menus, footers), one article per file."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from rag.loaders.base import decode_text, make_article, read_bytes
+from rag.models import Article, Skipped
+
+_SKIP = frozenset(
+    ["script", "style", "noscript", "template", "nav", "footer", "aside", "form", "button", "select", "iframe"]
+    + ["svg", "canvas", "object", "embed", "head"]
+)
+_BLOCK = frozenset(
+    ["address", "article", "blockquote", "caption", "dd", "details", "dialog", "div", "dl", "dt", "fieldset"]
+    + ["figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "ol"]
+    + ["p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
+)
+_WHITESPACE = re.compile(r"\s+")
+_PARAGRAPH = "\x00"  # marker between blocks while walking the tree
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
+
+
+def load_html(path: Path) -> Article | Skipped:
+    origin = str(path)
+    data = read_bytes(path)
+    if isinstance(data, Skipped):
+        return data
+    html = decode_html(data, origin)
+    if isinstance(html, Skipped):
+        return html
+    tree = LexborHTMLParser(html)
+    text = readable_text(tree)
+    if not text:
+        return Skipped(origin, "no readable text in the page")
+    return make_article(
+        text,
+        origin=origin,
+        title=_meta(tree, 'meta[property="og:title"]') or _text(tree, "title") or _text(tree, "h1"),
+        date=_meta(tree, 'meta[property="article:published_time"]')
+        or _meta(tree, 'meta[itemprop="datePublished"]')
+        or _meta(tree, 'meta[name="date"]')
+        or _attr(tree, "time[datetime]", "datetime"),
+        source=_meta(tree, 'meta[property="og:site_name"]'),
+        url=_attr(tree, 'link[rel="canonical"]', "href") or _meta(tree, 'meta[property="og:url"]'),
+        default_title=path.stem,
+    )
+
+
+def decode_html(data: bytes, origin: str) -> str | Skipped:
+    """UTF-8, unless the page declares another charset in a ``<meta>`` tag (then that one)."""
+    declared = None if data.startswith(codecs.BOM_UTF8) else _META_CHARSET.search(data[:4096])
+    if declared:
+        name = declared.group(1).decode("ascii").lower()
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            return Skipped(origin, f"unknown charset {name!r} declared in the page")
+        if codec in ("iso8859-1", "ascii"):
+            codec = "cp1252"  # what browsers do with these labels
+        if codec != "utf-8":
+            try:
+                return decode_text(data.decode(codec).encode("utf-8"), origin)
+            except UnicodeDecodeError as err:
+                return Skipped(origin, f"not valid {name} as the page declares (byte at offset {err.start})")
+    return decode_text(data, origin)
+
+
+def readable_text(tree: LexborHTMLParser) -> str:
+    """Text of the main content: blocks become paragraphs (blank line between), ``<br>`` a newline."""
+    articles = tree.css("article")
+    root = articles[0] if len(articles) == 1 else tree.css_first("main") or tree.body
+    if root is None:
+        return ""
+    parts: list[str] = []
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        tag = node.tag
+        if leaving:
+            parts.append(_PARAGRAPH)
+        elif tag == "-text":
+            parts.append(_WHITESPACE.sub(" ", node.text(deep=False)))  # source newlines are just spaces
+        elif tag == "br":
+            parts.append("\n")
+        elif node.is_element_node and tag not in _SKIP:
+            if tag in _BLOCK:
+                parts.append(_PARAGRAPH)
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
+    paragraphs = []
+    for block in "".join(parts).split(_PARAGRAPH):
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        paragraph = "\n".join(line for line in lines if line)
+        if paragraph:
+            paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
+def _meta(tree: LexborHTMLParser, selector: str) -> str | None:
+    return _attr(tree, selector, "content")
+
+
+def _attr(tree: LexborHTMLParser, selector: str, name: str) -> str | None:
+    node = tree.css_first(selector)
+    value = node.attributes.get(name) if node is not None else None
+    return (value.strip() or None) if value else None
+
+
+def _text(tree: LexborHTMLParser, selector: str) -> str | None:
+    node = tree.css_first(selector)
+    return (" ".join(node.text().split()) or None) if node is not None else None

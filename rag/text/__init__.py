@@ -1,0 +1,1 @@
+"""Text processing: sentence splitting and chunking with exact character spans."""

@@ -1,0 +1,414 @@
+"""Loaders: every format, every bad input with its exact reason, ids, dates, languages, walking folders."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.errors import InputFileError
+from rag.loaders import SUPPORTED_EXTENSIONS, iter_inputs
+from rag.loaders.base import parse_date
+from rag.loaders.pdf import unwrap_lines
+from rag.models import Article, Skipped
+
+ROOT = Path(__file__).resolve().parents[2]
+SQUAD_CORPUS = ROOT.parent / "shared" / "eval" / "squad_it" / "corpus.jsonl"
+
+IT_TEXT = (
+    "Il governo ha approvato ieri sera il decreto sulle nuove misure economiche per le famiglie.\n\n"
+    "Lo ha annunciato il Presidente del Consiglio durante una conferenza stampa a Palazzo Chigi."
+)
+EN_TEXT = (
+    "The government approved the decree on new economic measures for families last night.\n\n"
+    "The Prime Minister announced it during a press conference in Rome on Thursday afternoon."
+)
+
+
+def load(*paths: Path) -> list[Article | Skipped]:
+    return list(iter_inputs(list(paths)))
+
+
+def load_one(path: Path) -> Article | Skipped:
+    [item] = load(path)
+    return item
+
+
+def article(path: Path) -> Article:
+    item = load_one(path)
+    assert isinstance(item, Article), item
+    return item
+
+
+def skipped(path: Path) -> Skipped:
+    item = load_one(path)
+    assert isinstance(item, Skipped), item
+    return item
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return path
+
+
+def sha_id(text: str) -> str:
+    return "a" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# --- .txt / .md -------------------------------------------------------------------------------
+
+
+def test_txt_title_from_short_first_line(tmp_path: Path) -> None:
+    text = "Decreto famiglie approvato\n" + IT_TEXT
+    a = article(write(tmp_path / "news.txt", text))
+    assert a.title == "Decreto famiglie approvato"
+    assert a.text == text  # the title line stays in the text
+    assert a.article_id == sha_id(text)
+    assert (a.source, a.date, a.url, a.language) == ("", None, None, "it")
+    assert a.origin == str(tmp_path / "news.txt")
+
+
+def test_txt_without_title_line_uses_file_stem(tmp_path: Path) -> None:
+    a = article(write(tmp_path / "000_abc.txt", IT_TEXT))
+    assert a.title == "000_abc"
+    assert a.text == IT_TEXT
+
+
+def test_txt_normalizes_line_endings_bom_and_outer_whitespace(tmp_path: Path) -> None:
+    raw = b"\xef\xbb\xbf\r\n  " + IT_TEXT.replace("\n", "\r\n").encode("utf-8") + b"\r\n\r\n"
+    a = article(write(tmp_path / "crlf.txt", raw))
+    assert a.text == IT_TEXT
+
+
+def test_txt_front_matter_is_used_and_stripped(tmp_path: Path) -> None:
+    content = (
+        "---\ntitle: Nuove misure\ndate: 21 novembre 2026\nsource: ANSA\nurl: https://example.it/a\n---\n" + IT_TEXT
+    )
+    a = article(write(tmp_path / "fm.txt", content))
+    assert (a.title, a.date, a.source, a.url) == ("Nuove misure", "2026-11-21", "ANSA", "https://example.it/a")
+    assert a.text == IT_TEXT
+
+
+def test_front_matter_only_is_skipped(tmp_path: Path) -> None:
+    assert skipped(write(tmp_path / "fm.txt", "---\ntitle: X\n---\n\n")).reason == "no text after the front matter"
+
+
+def test_md_heading_is_the_title_and_text_is_kept(tmp_path: Path) -> None:
+    content = "# Il decreto famiglie\n\n" + IT_TEXT
+    a = article(write(tmp_path / "n.md", content))
+    assert a.title == "Il decreto famiglie"
+    assert a.text == content
+
+
+def test_content_hash_id_is_stable(tmp_path: Path) -> None:
+    first = article(write(tmp_path / "one" / "a.txt", IT_TEXT))
+    second = article(write(tmp_path / "two" / "b.txt", IT_TEXT + "\n"))
+    assert first.article_id == second.article_id == sha_id(IT_TEXT)
+    assert article(tmp_path / "one" / "a.txt") == first
+
+
+def test_language_detection(tmp_path: Path) -> None:
+    assert article(write(tmp_path / "en.txt", EN_TEXT)).language == "en"
+    assert article(write(tmp_path / "it.txt", IT_TEXT)).language == "it"
+    assert article(write(tmp_path / "short.txt", "OK.")).language == "it"
+
+
+# --- bad inputs ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b"  \n\t\r\n ", "empty file"),
+        ("bom_only.md", b"\xef\xbb\xbf\n", "empty file"),
+        ("nul.txt", b"abc\x00def", "binary file, not text"),
+        ("image.txt", bytes(range(256)) * 4, "binary file, not text"),
+        ("latin1.txt", "Perché è così".encode("latin-1"), "not valid UTF-8 (byte 0xe9 at offset 5); save it as UTF-8"),
+        ("utf16.txt", "Ciao".encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
+        ("empty.jsonl", b"\n\n", "empty file"),
+        ("empty.html", b"", "empty file"),
+        ("latin1.jsonl", '{"text": "è"}'.encode("latin-1"),
+         "not valid UTF-8 (byte 0xe8 at offset 10); save it as UTF-8"),
+    ],
+)
+def test_bad_input_reasons(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    s = skipped(write(tmp_path / name, content))
+    assert s == Skipped(str(tmp_path / name), reason)
+
+
+def test_unsupported_extension(tmp_path: Path) -> None:
+    s = skipped(write(tmp_path / "photo.JPG", b"\xff\xd8"))
+    assert s.reason == f"unsupported file type '.jpg' (supported: {', '.join(SUPPORTED_EXTENSIONS)})"
+    assert s.reason == "unsupported file type '.jpg' (supported: .txt, .md, .html, .htm, .jsonl, .pdf)"
+    assert skipped(write(tmp_path / "README", "x")).reason.startswith("unsupported file type (no extension)")
+
+
+def test_missing_path_raises_at_once(tmp_path: Path) -> None:
+    write(tmp_path / "ok.txt", IT_TEXT)
+    missing = tmp_path / "nope"
+    with pytest.raises(InputFileError) as err:
+        iter_inputs([tmp_path / "ok.txt", missing])  # raised by the call, before anything loads
+    assert str(err.value) == f"{missing}: no such file or folder"
+    assert err.value.path == str(missing)
+
+
+def test_folder_walk_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
+    write(tmp_path / "b.txt", "Testo B abbastanza lungo.")
+    write(tmp_path / "a.txt", "Testo A abbastanza lungo.")
+    write(tmp_path / "sub" / "c.md", "Testo C abbastanza lungo.")
+    write(tmp_path / ".hidden.txt", "nascosto")
+    write(tmp_path / ".git" / "d.txt", "nascosto")
+    write(tmp_path / "z.csv", "a,b")
+    items = load(tmp_path)
+    assert [Path(i.origin).relative_to(tmp_path).as_posix() for i in items] == ["a.txt", "b.txt", "sub/c.md", "z.csv"]
+    assert isinstance(items[-1], Skipped)
+
+
+def test_files_and_folders_mixed(tmp_path: Path) -> None:
+    single = write(tmp_path / "x" / "one.txt", IT_TEXT)
+    write(tmp_path / "y" / "two.txt", EN_TEXT)
+    items = load(single, tmp_path / "y")
+    assert [i.text for i in items if isinstance(i, Article)] == [IT_TEXT, EN_TEXT]
+
+
+# --- .jsonl -------------------------------------------------------------------------------------
+
+
+def test_jsonl_articles_and_bad_lines(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "n1", "title": "Primo", "text": IT_TEXT, "date": "2026-11-21T08:00:00Z", "source": "ANSA",
+                    "url": "https://e.it/1"}),
+        "",
+        '{"id": "n2", "text": "manca una virgola" "title": "x"}',
+        json.dumps(["non", "un", "oggetto"]),
+        json.dumps({"id": "n4", "title": "senza testo"}),
+        json.dumps({"id": "n5", "text": "   "}),
+        json.dumps({"id": "n6", "text": 42}),
+        json.dumps({"id": 7, "text": EN_TEXT, "language": "EN-us", "date": "21/11/2026"}),
+        json.dumps({"text": "Testo senza id, con data strana.", "date": "ieri"}),
+        json.dumps({"id": ["x"], "text": "id sbagliato"}),
+        json.dumps({"text": "titolo sbagliato", "title": 3}),
+        "   ",
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
+    items = load(path)
+    by_line = {int(i.origin.rsplit(":", 1)[1]): i for i in items}
+    assert sorted(by_line) == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+
+    first = by_line[1]
+    assert isinstance(first, Article)
+    assert (first.article_id, first.title, first.date, first.source, first.url, first.text) == (
+        "n1", "Primo", "2026-11-21", "ANSA", "https://e.it/1", IT_TEXT
+    )
+    assert first.origin == f"{path}:1"
+
+    reasons = {n: i.reason for n, i in by_line.items() if isinstance(i, Skipped)}
+    assert reasons == {
+        3: "line 3: invalid JSON (Expecting ',' delimiter at col 42)",
+        4: "line 4: not a JSON object (got array)",
+        5: 'line 5: missing "text"',
+        6: 'line 6: empty "text"',
+        7: 'line 7: "text" must be a string (got number)',
+        10: 'line 10: "id" must be a string or an integer (got array)',
+        11: 'line 11: "title" must be a string (got number)',
+    }
+    eighth = by_line[8]
+    assert isinstance(eighth, Article)
+    assert (eighth.article_id, eighth.language, eighth.date, eighth.title) == ("7", "en", "2026-11-21", "")
+    ninth = by_line[9]
+    assert isinstance(ninth, Article)
+    assert ninth.article_id == sha_id("Testo senza id, con data strana.") and ninth.date is None
+
+
+def test_jsonl_text_is_normalized_like_files(tmp_path: Path) -> None:
+    path = write(tmp_path / "n.jsonl", json.dumps({"text": "\ufeff  Riga uno.\r\nRiga due.\r\n "}) + "\n")
+    assert article(path).text == "Riga uno.\nRiga due."
+
+
+@pytest.mark.skipif(not SQUAD_CORPUS.exists(), reason="../shared/eval/squad_it/corpus.jsonl not present")
+def test_squad_it_corpus_ingests_as_is() -> None:
+    records = [json.loads(line) for line in SQUAD_CORPUS.read_text(encoding="utf-8").splitlines()]
+    items = load(SQUAD_CORPUS)
+    assert all(isinstance(i, Article) for i in items)
+    assert [i.article_id for i in items] == [r["id"] for r in records]
+    assert [i.text for i in items] == [r["text"].strip() for r in records]
+    assert [i.title for i in items] == [r["title"] for r in records]
+    assert items[0].origin == f"{SQUAD_CORPUS}:1"
+    assert {i.language for i in items} == {"it"}
+
+
+# --- .html --------------------------------------------------------------------------------------
+
+PAGE = """<!doctype html>
+<html lang="it"><head>
+<meta charset="utf-8">
+<title>Decreto famiglie - Il Giornale</title>
+<meta property="og:title" content="Decreto famiglie approvato">
+<meta property="og:site_name" content="Il Giornale">
+<meta property="article:published_time" content="2026-11-21T10:00:00+01:00">
+<link rel="canonical" href="https://example.it/decreto">
+<style>p { color: red }</style>
+<script>var x = "non questo";</script>
+</head><body>
+<nav><a href="/">Home</a> <a href="/esteri">Esteri</a></nav>
+<article>
+  <h1>Decreto   famiglie approvato</h1>
+  <p>Il governo ha approvato ieri il <b>decreto</b> sulle nuove misure,
+     con 2.500 euro per le famiglie.</p>
+  <p>Lo ha detto il ministro&nbsp;Rossi.<br>Poi ha lasciato la sala.</p>
+  <script>console.log("no")</script>
+</article>
+<footer>Copyright 2026</footer>
+</body></html>
+"""
+
+
+def test_html_readable_text_and_metadata(tmp_path: Path) -> None:
+    a = article(write(tmp_path / "page.html", PAGE))
+    assert a.text == (
+        "Decreto famiglie approvato\n\n"
+        "Il governo ha approvato ieri il decreto sulle nuove misure, con 2.500 euro per le famiglie.\n\n"
+        "Lo ha detto il ministro Rossi.\nPoi ha lasciato la sala."
+    )
+    assert (a.title, a.date, a.url, a.source, a.language) == (
+        "Decreto famiglie approvato", "2026-11-21", "https://example.it/decreto", "Il Giornale", "it"
+    )
+
+
+def test_html_title_tag_time_element_and_declared_charset(tmp_path: Path) -> None:
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+        "<title>Perché sì</title></head><body><main><p>È arrivato il <time datetime=\"2026-03-05\">5 marzo</time>."
+        "</p><div>Fine<p>del testo</p>coda</div></main></body></html>"
+    ).encode("cp1252")
+    a = article(write(tmp_path / "old.htm", page))
+    assert a.title == "Perché sì"
+    assert a.date == "2026-03-05"
+    assert a.text == "È arrivato il 5 marzo.\n\nFine\n\ndel testo\n\ncoda"
+
+
+def test_html_without_text_is_skipped(tmp_path: Path) -> None:
+    s = skipped(write(tmp_path / "nav.html", "<html><body><nav>Menu</nav><script>x</script></body></html>"))
+    assert s.reason == "no readable text in the page"
+
+
+# --- .pdf ---------------------------------------------------------------------------------------
+
+
+def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
+    """A minimal valid PDF with one Helvetica text line per entry."""
+    objects: list[bytes] = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    contents = []
+    for lines in pages:
+        ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
+        ops += [f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines]
+        stream = ("\n".join(ops) + "\nET").encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        contents.append(len(objects))
+    pages_id = len(objects) + len(pages) + 1
+    page_ids = []
+    for c in contents:
+        objects.append(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 1 0 R >> >> >>" % (pages_id, c)
+        )
+        page_ids.append(len(objects))
+    kids = " ".join(f"{p} 0 R" for p in page_ids).encode()
+    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids)))
+    objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    catalog = len(objects)
+    info = b""
+    if title:
+        objects.append(b"<< /Title (%s) >>" % title.encode("latin-1"))
+        info = b" /Info %d 0 R" % len(objects)
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    trailer = b"<< /Size %d /Root %d 0 R%s >>" % (len(objects) + 1, catalog, info)
+    out.write(b"trailer\n%s\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref))
+    return out.getvalue()
+
+
+def test_pdf_text_pages_and_title(tmp_path: Path) -> None:
+    data = make_pdf(
+        [
+            ["Decreto famiglie", "Il governo ha approvato ieri il decreto sulle nuove misure per",
+             "le famiglie italiane. Lo ha detto il ministro."],
+            ["Seconda pagina del documento."],
+        ],
+        title="Il decreto",
+    )
+    a = article(write(tmp_path / "doc.pdf", data))
+    assert a.title == "Il decreto"
+    assert a.text == (
+        "Decreto famiglie\n"
+        "Il governo ha approvato ieri il decreto sulle nuove misure per le famiglie italiane. Lo ha detto il ministro."
+        "\n\nSeconda pagina del documento."
+    )
+
+
+def test_pdf_title_defaults_to_stem(tmp_path: Path) -> None:
+    assert article(write(tmp_path / "report-2026.pdf", make_pdf([["Solo testo qui."]]))).title == "report-2026"
+
+
+def test_encrypted_pdf_is_skipped(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["Segreto."]]))))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    assert skipped(write(tmp_path / "locked.pdf", out.getvalue())).reason == "encrypted PDF (needs a password)"
+
+
+def test_broken_pdf_is_skipped(tmp_path: Path) -> None:
+    assert skipped(write(tmp_path / "broken.pdf", b"not a pdf at all")).reason.startswith("unreadable PDF (")
+
+
+def test_pdf_without_text_is_skipped(tmp_path: Path) -> None:
+    s = skipped(write(tmp_path / "scan.pdf", make_pdf([[]])))
+    assert s.reason == "no extractable text in the PDF (scanned images?)"
+
+
+def test_unwrap_lines() -> None:
+    page = "Titolo\nUna riga lunga di testo che continua sulla riga succes-\nsiva e finisce qui.\n\nAltro."
+    expected = "Titolo\nUna riga lunga di testo che continua sulla riga successiva e finisce qui.\n\nAltro."
+    assert unwrap_lines(page) == expected
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-21", "2026-11-21"),
+        ("2026-11-21T10:00:00+01:00", "2026-11-21"),
+        ("21/11/2026", "2026-11-21"),
+        ("21.11.2026", "2026-11-21"),
+        ("21 novembre 2026", "2026-11-21"),
+        ("sabato 1° marzo 2025", "2025-03-01"),
+        ("21 nov. 2026", "2026-11-21"),
+        ("November 21, 2026", "2026-11-21"),
+        ("31/02/2026", None),
+        ("ieri", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_date(value: str | None, expected: str | None) -> None:
+    assert parse_date(value) == expected
