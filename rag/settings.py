@@ -34,6 +34,9 @@ class EmbeddingSettings(BaseModel):
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     batch_size: int = Field(32, ge=1, le=4096)
+    meta_fields_to_embed: list[str] = Field(
+        default_factory=lambda: ["title"], description="metadata embedded with each chunk"
+    )
     cache_dir: Path = Field(default_factory=default_cache_dir)
 
 
@@ -45,7 +48,9 @@ class ChunkingSettings(BaseModel):
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingSettings:
         if self.overlap >= self.sentences:
-            raise ValueError(f"chunking.overlap ({self.overlap}) must be smaller than chunking.sentences ({self.sentences})")
+            raise ValueError(
+                f"chunking.overlap ({self.overlap}) must be smaller than chunking.sentences ({self.sentences})"
+            )
         return self
 
 
@@ -69,9 +74,10 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when the query is in the corpus language")
     bm25_weight_cross: float = Field(0.0, ge=0, description="BM25 weight when the query is in another language")
-    sentence_weight: float = Field(1.0, ge=0, description="weight of sentence-level dense hits in fusion")
+    sentence_bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when ranking evidence sentences")
     evidence_per_hit: int = Field(3, ge=1, le=20)
-    corpus_language: str = "it"
+    corpus_language: str = Field("it", description="ISO code of the archive's language (BM25 helps only queries in it)")
+    bm25_language: str = Field("italian", description="Snowball stemmer/stopword language for BM25")
 
 
 class Settings(BaseSettings):
@@ -97,7 +103,17 @@ class Settings(BaseSettings):
         """Folder/collection name derived from everything that shapes the stored vectors."""
         model = self.embedding.model
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.strip("/").split("/")[-1]).strip("-").lower() or "model"
-        shaping = f"{model}|{self.embedding.passage_prompt}|{self.chunking.sentences}|{self.chunking.overlap}|{self.chunking.max_chars}|{SCHEMA_VERSION}"
+        parts = [
+            model,
+            self.retrieval.bm25_language,
+            self.embedding.passage_prompt,
+            ",".join(self.embedding.meta_fields_to_embed),
+            self.chunking.sentences,
+            self.chunking.overlap,
+            self.chunking.max_chars,
+            SCHEMA_VERSION,
+        ]
+        shaping = "|".join(str(p) for p in parts)
         digest = hashlib.sha256(shaping.encode()).hexdigest()[:8]
         return f"{slug}__s{self.chunking.sentences}o{self.chunking.overlap}__v{SCHEMA_VERSION}-{digest}"
 

@@ -135,8 +135,11 @@ def test_language_detection(tmp_path: Path) -> None:
         ("utf16.txt", "Ciao".encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
         ("empty.jsonl", b"\n\n", "empty file"),
         ("empty.html", b"", "empty file"),
-        ("latin1.jsonl", '{"text": "è"}'.encode("latin-1"),
-         "not valid UTF-8 (byte 0xe8 at offset 10); save it as UTF-8"),
+        (
+            "latin1.jsonl",
+            '{"text": "è"}'.encode("latin-1"),
+            "not valid UTF-8 (byte 0xe8 at offset 10); save it as UTF-8",
+        ),
     ],
 )
 def test_bad_input_reasons(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
@@ -184,8 +187,16 @@ def test_files_and_folders_mixed(tmp_path: Path) -> None:
 
 def test_jsonl_articles_and_bad_lines(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"id": "n1", "title": "Primo", "text": IT_TEXT, "date": "2026-11-21T08:00:00Z", "source": "ANSA",
-                    "url": "https://e.it/1"}),
+        json.dumps(
+            {
+                "id": "n1",
+                "title": "Primo",
+                "text": IT_TEXT,
+                "date": "2026-11-21T08:00:00Z",
+                "source": "ANSA",
+                "url": "https://e.it/1",
+            }
+        ),
         "",
         '{"id": "n2", "text": "manca una virgola" "title": "x"}',
         json.dumps(["non", "un", "oggetto"]),
@@ -206,7 +217,12 @@ def test_jsonl_articles_and_bad_lines(tmp_path: Path) -> None:
     first = by_line[1]
     assert isinstance(first, Article)
     assert (first.article_id, first.title, first.date, first.source, first.url, first.text) == (
-        "n1", "Primo", "2026-11-21", "ANSA", "https://e.it/1", IT_TEXT
+        "n1",
+        "Primo",
+        "2026-11-21",
+        "ANSA",
+        "https://e.it/1",
+        IT_TEXT,
     )
     assert first.origin == f"{path}:1"
 
@@ -279,14 +295,18 @@ def test_html_readable_text_and_metadata(tmp_path: Path) -> None:
         "Lo ha detto il ministro Rossi.\nPoi ha lasciato la sala."
     )
     assert (a.title, a.date, a.url, a.source, a.language) == (
-        "Decreto famiglie approvato", "2026-11-21", "https://example.it/decreto", "Il Giornale", "it"
+        "Decreto famiglie approvato",
+        "2026-11-21",
+        "https://example.it/decreto",
+        "Il Giornale",
+        "it",
     )
 
 
 def test_html_title_tag_time_element_and_declared_charset(tmp_path: Path) -> None:
     page = (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
-        "<title>Perché sì</title></head><body><main><p>È arrivato il <time datetime=\"2026-03-05\">5 marzo</time>."
+        '<title>Perché sì</title></head><body><main><p>È arrivato il <time datetime="2026-03-05">5 marzo</time>.'
         "</p><div>Fine<p>del testo</p>coda</div></main></body></html>"
     ).encode("cp1252")
     a = article(write(tmp_path / "old.htm", page))
@@ -346,8 +366,11 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
 def test_pdf_text_pages_and_title(tmp_path: Path) -> None:
     data = make_pdf(
         [
-            ["Decreto famiglie", "Il governo ha approvato ieri il decreto sulle nuove misure per",
-             "le famiglie italiane. Lo ha detto il ministro."],
+            [
+                "Decreto famiglie",
+                "Il governo ha approvato ieri il decreto sulle nuove misure per",
+                "le famiglie italiane. Lo ha detto il ministro.",
+            ],
             ["Seconda pagina del documento."],
         ],
         title="Il decreto",

@@ -20,8 +20,9 @@ def indices(chunk: Chunk) -> list[int]:
     return [int(sid.rsplit("#s", 1)[1]) for sid in chunk.sentence_ids]
 
 
-def check_invariants(article: Article, sentences: list[Sentence], chunks: list[Chunk], size: int, overlap: int,
-                     max_chars: int) -> None:
+def check_invariants(
+    article: Article, sentences: list[Sentence], chunks: list[Chunk], size: int, overlap: int, max_chars: int
+) -> None:
     assert [c.index for c in chunks] == list(range(len(chunks)))
     assert [c.chunk_id for c in chunks] == [f"{article.article_id}#c{i}" for i in range(len(chunks))]
     covered: set[int] = set()

@@ -63,9 +63,7 @@ CASES = [
         ["Alcuni frutti, p.es. le mele, sono rossi.", "Altri no."],
         id="p.es.",
     ),
-    pytest.param(
-        "Gli U.S.A. hanno risposto. La Cina no.", ["Gli U.S.A. hanno risposto.", "La Cina no."], id="usa"
-    ),
+    pytest.param("Gli U.S.A. hanno risposto. La Cina no.", ["Gli U.S.A. hanno risposto.", "La Cina no."], id="usa"),
     pytest.param(
         "John F. Kennedy fu ucciso a Dallas. J. F. Kennedy era presidente.",
         ["John F. Kennedy fu ucciso a Dallas.", "J. F. Kennedy era presidente."],
@@ -211,9 +209,44 @@ except ImportError:  # hypothesis is a dev extra
 
 else:
     _TOKENS = st.sampled_from(
-        ["Sig.", "Dott.", "S.p.A.", "2.500", "3,5", "...", "…", "«", "»", "“", "”", '"', "'", "’", "?!", ".",
-         " ", "  ", "\n", "\n\n", "\r\n", "\u00a0", "\u2028", "\t", "é", "😀", "J.", "ecc.", "n.", "(", ")", "-",
-         "Roma", "il", "A", "x"]
+        [
+            "Sig.",
+            "Dott.",
+            "S.p.A.",
+            "2.500",
+            "3,5",
+            "...",
+            "…",
+            "«",
+            "»",
+            "“",
+            "”",
+            '"',
+            "'",
+            "’",
+            "?!",
+            ".",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\r\n",
+            "\u00a0",
+            "\u2028",
+            "\t",
+            "é",
+            "😀",
+            "J.",
+            "ecc.",
+            "n.",
+            "(",
+            ")",
+            "-",
+            "Roma",
+            "il",
+            "A",
+            "x",
+        ]
     )
     _TEXT = st.one_of(st.text(max_size=200), st.lists(_TOKENS | st.text(max_size=3), max_size=60).map("".join))
 

@@ -1,0 +1,36 @@
+# Two entry points (see README): `make run` and `make test`. Both set everything up first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+QUESTION ?= How many US troops are in Syria?
+
+.PHONY: setup run test lint eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# torch first, pinned: it is the local CPU wheel; a plain `torch` would pull GBs of CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Ingest the seeds into the default index and answer the sample question.
+run: setup
+	$(BIN)/rag ingest seeds/
+	$(BIN)/rag search "$(QUESTION)" -k 3
+
+lint: setup
+	$(BIN)/ruff check rag tests scripts
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest
+
+# Retrieval figures on the SQuAD-it DEV split (../shared), with the peers, as in BENCHMARKS.md.
+eval: setup
+	$(BIN)/rag eval --corpus ../shared/eval/squad_it/corpus.jsonl --questions ../shared/eval/squad_it/questions.jsonl --lang both
+
+clean:
+	rm -rf $(VENV) indexes/*/ .pytest_cache .mypy_cache .ruff_cache

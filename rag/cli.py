@@ -1,0 +1,250 @@
+"""``rag`` command line: a thin shell over :class:`rag.engine.Engine`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rag.errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Search and cite an Italian news archive.")
+out = Console()
+err = Console(stderr=True)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder (default: derived under indexes/)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="only these sources (repeatable)")]
+LangOpt = Annotated[list[str] | None, typer.Option("--language", help="only articles in these languages")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="only articles dated on/after YYYY-MM-DD")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="only articles dated on/before YYYY-MM-DD")]
+
+
+def _settings(index: Path | None) -> Any:
+    from rag.settings import load_settings
+
+    s = load_settings()
+    if index is not None:
+        s.index.path = index
+    return s
+
+
+def _filters(source: list[str] | None, language: list[str] | None, date_from: str | None, date_to: str | None) -> Any:
+    from datetime import date
+
+    from rag.store.base import Filters
+
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise RagError(f"{name} {value!r} is not a date", hint="use YYYY-MM-DD, e.g. 2024-01-31") from None
+    if not (source or language or date_from or date_to):
+        return None
+    return Filters(sources=source or None, languages=language or None, date_from=date_from, date_to=date_to)
+
+
+@contextmanager
+def _engine(index: Path | None) -> Iterator[Any]:
+    from rag.engine import Engine
+
+    with Engine(_settings(index)) as engine:
+        yield engine
+
+
+def _fail(e: RagError) -> None:
+    err.print(f"[bold red]error:[/] {escape(str(e))}")
+    raise typer.Exit(2)
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help=".txt .md .html .jsonl .pdf files or folders")],
+    index: IndexOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ingest articles; re-ingesting the same content adds nothing."""
+    try:
+        from rag.loaders import count_inputs
+
+        total = count_inputs(paths)
+        with (
+            _engine(index) as engine,
+            Progress(
+                TextColumn("ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=err,
+                disable=json_out or not err.is_terminal,
+            ) as bar,
+        ):
+            task = bar.add_task("ingest", total=total or None, detail="")
+
+            def progress(done: int, rep: Any) -> None:
+                bar.update(task, advance=done, detail=f"{rep.articles} new, {rep.chunks} chunks")
+
+            report = engine.ingest(paths, on_progress=progress)
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(report.to_dict())
+        return
+    out.print(
+        f"[bold]{report.articles}[/] articles indexed ({report.sentences} sentences, {report.chunks} chunks), "
+        f"{report.unchanged} unchanged, {report.replaced} replaced, {len(report.skipped)} skipped "
+        f"from {report.files} files in {report.seconds:.1f} s"
+    )
+    for s in report.skipped:
+        out.print(f"  [yellow]skipped[/] {escape(s.origin)}: {escape(s.reason)}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="question or keywords, any language")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="number of articles")] = 5,
+    index: IndexOpt = None,
+    source: SourceOpt = None,
+    language: LangOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Ranked evidence: article, chunk, score and the best sentences with their char spans."""
+    try:
+        if not query.strip():
+            raise RagError("the query is empty", hint='pass a question, e.g. rag search "truppe USA in Siria"')
+        with _engine(index) as engine:
+            result = engine.search(query, top_k=k, filters=_filters(source, language, date_from, date_to))
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(result.to_dict())
+        return
+    if not result.hits:
+        out.print("no results")
+    for rank, hit in enumerate(result.hits, 1):
+        out.print(
+            f"[bold]{rank}. {escape(hit.title or hit.article_id)}[/]  [dim]{hit.article_id} · {hit.chunk_id} · "
+            f"score {hit.score:.4f}{' · ' + hit.source if hit.source else ''}{' · ' + hit.date if hit.date else ''}[/]"
+        )
+        for s in hit.sentences:
+            out.print(f"   «{escape(s.text)}» [dim]{s.sentence_id} chars {s.start}–{s.end} · {s.score:.4f}[/]")
+
+
+@app.command()
+def cite(
+    claim: Annotated[str, typer.Argument(help="a claim or quote, any language")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100)] = 5,
+    index: IndexOpt = None,
+    source: SourceOpt = None,
+    language: LangOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Citation lookup: the source sentences that most likely state the claim, best first."""
+    try:
+        if not claim.strip():
+            raise RagError("the claim is empty", hint="paste the sentence or claim to look up")
+        with _engine(index) as engine:
+            hits = engine.cite(claim, top_k=k, filters=_filters(source, language, date_from, date_to))
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump({"claim": claim, "citations": [h.to_dict() for h in hits]})
+        return
+    if not hits:
+        out.print("no candidate sentences")
+    for rank, h in enumerate(hits, 1):
+        out.print(f"[bold]{rank}.[/] «{escape(h.quote)}»")
+        out.print(
+            f"   [dim]{escape(h.title or h.article_id)} · {h.sentence_id} · chars {h.start}–{h.end} · "
+            f"score {h.score:.4f}[/]"
+        )
+
+
+@app.command()
+def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
+    """What the index holds and which model and settings built it."""
+    try:
+        with _engine(index) as engine:
+            data = engine.stats()
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(data)
+        return
+    out.print(f"index     {escape(data['index'])} ({data['backend']})")
+    out.print(f"articles  {data['articles']}   chunks {data['chunks']}   sentences {data['sentences']}")
+    if data["sources"]:
+        out.print("sources   " + ", ".join(f"{escape(k or '(none)')}: {v}" for k, v in data["sources"].items()))
+    built = data["built_with"]
+    if built:
+        out.print(f"model     {escape(str(built['settings'].get('embedding.model')))} (dim {built.get('dim')})")
+        out.print("settings  " + ", ".join(f"{k}={v}" for k, v in built["settings"].items() if k != "embedding.model"))
+        out.print(f"created   {built.get('created')}")
+    else:
+        out.print("empty: nothing ingested yet (rag ingest PATH)")
+
+
+@app.command(name="eval")
+def eval_cmd(
+    corpus: Annotated[Path, typer.Option("--corpus", exists=True, dir_okay=False, help="corpus.jsonl")],
+    questions: Annotated[Path, typer.Option("--questions", exists=True, dir_okay=False, help="questions.jsonl")],
+    lang: Annotated[str, typer.Option("--lang", help="it | en | both")] = "both",
+    index: IndexOpt = None,
+    peers: Annotated[bool, typer.Option("--peers/--no-peers", help="also run BM25, dense and naive RRF")] = True,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Retrieval evaluation on SQuAD-it style data: R@1/5/10, MRR@10, sentence hit rate, per language."""
+    from rag.eval.retrieval import run_eval
+
+    if lang not in ("it", "en", "both"):
+        _fail(RagError(f"--lang {lang!r} is not one of it, en, both", hint="use --lang it|en|both"))
+    try:
+        report = run_eval(
+            _settings(index),
+            corpus,
+            questions,
+            langs=["it", "en"] if lang == "both" else [lang],
+            peers=peers,
+            limit=limit,
+            log=None if json_out else err.print,
+        )
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(report)
+        return
+    from rag.eval.retrieval import format_table
+
+    out.print(format_table(report))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

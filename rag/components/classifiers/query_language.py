@@ -1,0 +1,48 @@
+"""Detects the language of a query (or any short text) offline with py3langid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component, default_from_dict, default_to_dict
+
+DEFAULT_LANGUAGES = ("it", "en", "fr", "de", "es", "pt")
+
+
+@component
+class QueryLanguageDetector:
+    """Outputs the ISO 639-1 code of the text's language among ``languages``."""
+
+    def __init__(self, languages: list[str] | None = None, default: str = "it") -> None:
+        langs = list(languages or DEFAULT_LANGUAGES)
+        if default not in langs:
+            raise ValueError(f"default language {default!r} must be one of {langs}")
+        self.languages = langs
+        self.default = default
+        self._identifier: Any = None
+
+    def warm_up(self) -> None:
+        if self._identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+            ident.set_languages(self.languages)
+            self._identifier = ident
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, languages=self.languages, default=self.default)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryLanguageDetector:
+        return default_from_dict(cls, data)
+
+    def detect(self, text: str) -> str:
+        self.warm_up()
+        if sum(ch.isalpha() for ch in text) < 3:
+            return self.default
+        lang, _ = self._identifier.classify(text)
+        return str(lang)
+
+    @component.output_types(language=str)
+    def run(self, text: str) -> dict[str, str]:
+        return {"language": self.detect(text)}

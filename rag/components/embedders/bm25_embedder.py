@@ -1,0 +1,80 @@
+"""BM25 sparse vectors (Italian Snowball stemming + stopwords) computed client-side.
+
+The vectors hold term frequencies shaped by BM25; Qdrant applies IDF (sparse vector modifier)
+at query time, so the same vectors work on Qdrant Edge and on a Qdrant server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+from haystack.dataclasses import SparseEmbedding
+
+from rag.store.bm25 import Bm25Encoder
+
+
+@component
+class Bm25DocumentEmbedder:
+    """Adds a BM25 ``sparse_embedding`` to each document."""
+
+    def __init__(self, language: str = "italian") -> None:
+        if not language:
+            raise ValueError("language must be a Snowball language name such as 'italian'")
+        self.language = language
+        self._encoder: Bm25Encoder | None = None
+
+    def warm_up(self) -> None:
+        if self._encoder is None:
+            self._encoder = Bm25Encoder(language=self.language)
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, language=self.language)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bm25DocumentEmbedder:
+        return default_from_dict(cls, data)
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, list[Document]]:
+        self.warm_up()
+        assert self._encoder is not None
+        vectors = self._encoder.embed_documents([d.content or "" for d in documents])
+        out = []
+        for doc, (indices, values) in zip(documents, vectors, strict=True):
+            sparse = SparseEmbedding(indices=indices, values=values) if indices else None
+            out.append(
+                Document(
+                    id=doc.id, content=doc.content, meta=doc.meta, embedding=doc.embedding, sparse_embedding=sparse
+                )
+            )
+        return {"documents": out}
+
+
+@component
+class Bm25TextEmbedder:
+    """BM25 sparse query vector (empty when no term survives stemming/stopwords)."""
+
+    def __init__(self, language: str = "italian") -> None:
+        if not language:
+            raise ValueError("language must be a Snowball language name such as 'italian'")
+        self.language = language
+        self._encoder: Bm25Encoder | None = None
+
+    def warm_up(self) -> None:
+        if self._encoder is None:
+            self._encoder = Bm25Encoder(language=self.language)
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, language=self.language)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bm25TextEmbedder:
+        return default_from_dict(cls, data)
+
+    @component.output_types(sparse_embedding=SparseEmbedding)
+    def run(self, text: str) -> dict[str, SparseEmbedding]:
+        self.warm_up()
+        assert self._encoder is not None
+        indices, values = self._encoder.embed_query(text)
+        return {"sparse_embedding": SparseEmbedding(indices=indices, values=values)}

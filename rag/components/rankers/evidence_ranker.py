@@ -1,0 +1,134 @@
+"""Evidence: the best sentences inside the retrieved chunks, scored against the question in Qdrant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+from haystack.dataclasses import SparseEmbedding
+
+from rag.components.retrievers.hybrid_retriever import sparse_tuple
+from rag.models import EvidenceSentence, SearchHit
+from rag.store.base import Filters
+from rag.store.document_store import NewsDocumentStore
+
+
+@component
+class EvidenceSentenceRanker:
+    """Turns ranked chunks into :class:`SearchHit` objects carrying their best sentences."""
+
+    def __init__(
+        self,
+        document_store: NewsDocumentStore,
+        *,
+        per_hit: int = 3,
+        rrf_k: int = 60,
+        dense_weight: float = 1.0,
+        bm25_weight: float = 1.0,
+        bm25_weight_cross: float = 0.0,
+        corpus_language: str = "it",
+    ) -> None:
+        if per_hit < 1:
+            raise ValueError(f"per_hit must be >= 1, got {per_hit}")
+        self.document_store = document_store
+        self.per_hit = per_hit
+        self.rrf_k = rrf_k
+        self.dense_weight = dense_weight
+        self.bm25_weight = bm25_weight
+        self.bm25_weight_cross = bm25_weight_cross
+        self.corpus_language = corpus_language
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self,
+            document_store=self.document_store.to_dict(),
+            per_hit=self.per_hit,
+            rrf_k=self.rrf_k,
+            dense_weight=self.dense_weight,
+            bm25_weight=self.bm25_weight,
+            bm25_weight_cross=self.bm25_weight_cross,
+            corpus_language=self.corpus_language,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceSentenceRanker:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    def request(
+        self,
+        chunks: list[Document],
+        query_embedding: list[float] | None,
+        sparse_embedding: SparseEmbedding | None,
+        language: str,
+    ) -> dict[str, Any]:
+        bm25_w = self.bm25_weight if language == self.corpus_language else self.bm25_weight_cross
+        article_ids = sorted({c.meta["article_id"] for c in chunks})
+        n_sent = sum(len(c.meta.get("sentence_ids", [])) for c in chunks)
+        return {
+            "kind": "sentence",
+            "dense": query_embedding,
+            "sparse": sparse_tuple(sparse_embedding),
+            "limit": max(4 * n_sent, 50),
+            "candidates": max(4 * n_sent, 50),
+            "fusion": "rrf" if bm25_w > 0 else "dense",
+            "rrf_k": self.rrf_k,
+            "dense_weight": self.dense_weight,
+            "bm25_weight": bm25_w,
+            "filters": Filters(article_ids=article_ids),
+        }
+
+    def assemble(self, chunks: list[Document], records: list[Any]) -> tuple[list[SearchHit], list[EvidenceSentence]]:
+        owner: dict[str, int] = {}
+        for rank, chunk in enumerate(chunks):
+            for sid in chunk.meta.get("sentence_ids", []):
+                owner.setdefault(sid, rank)
+        hits = [
+            SearchHit(
+                article_id=c.meta["article_id"],
+                chunk_id=c.meta["chunk_id"],
+                score=float(c.score or 0.0),
+                title=c.meta.get("title", ""),
+                source=c.meta.get("source", ""),
+                date=c.meta.get("date"),
+                url=c.meta.get("url"),
+                start=c.meta["start"],
+                end=c.meta["end"],
+                text=c.content or "",
+            )
+            for c in chunks
+        ]
+        evidence: list[EvidenceSentence] = []
+        for rec in records:
+            p = rec.payload
+            owner_rank = owner.get(p.get("sentence_id", ""))
+            if owner_rank is None:
+                continue
+            ev = EvidenceSentence(
+                article_id=p["article_id"],
+                sentence_id=p["sentence_id"],
+                start=p["start"],
+                end=p["end"],
+                text=p.get("text", ""),
+                score=float(rec.score),
+            )
+            evidence.append(ev)
+            if len(hits[owner_rank].sentences) < self.per_hit:
+                hits[owner_rank].sentences.append(ev)
+        return hits, evidence
+
+    @component.output_types(hits=list[SearchHit], evidence=list[EvidenceSentence])
+    def run(
+        self,
+        documents: list[Document],
+        query_embedding: list[float] | None = None,
+        sparse_embedding: SparseEmbedding | None = None,
+        language: str = "it",
+    ) -> dict[str, Any]:
+        if not documents:
+            return {"hits": [], "evidence": []}
+        req = self.request(documents, query_embedding, sparse_embedding, language)
+        hits, evidence = self.assemble(documents, self.document_store.store.search(**req))
+        return {"hits": hits, "evidence": evidence}

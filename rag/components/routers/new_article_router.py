@@ -1,0 +1,57 @@
+"""Routes articles by what the index already holds: new, unchanged (skip) or changed (replace)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component, default_from_dict, default_to_dict
+
+from rag.components.preprocessors.article_splitter import content_hash
+from rag.models import Article
+from rag.store.base import Filters
+from rag.store.document_store import NewsDocumentStore, point_id
+
+
+@component
+class NewArticleRouter:
+    """``new`` articles need indexing; ``unchanged`` ones are already there with the same content;
+    ``replaced`` lists ids whose stored version differs and must be deleted before writing."""
+
+    def __init__(self, document_store: NewsDocumentStore) -> None:
+        self.document_store = document_store
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, document_store=self.document_store.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NewArticleRouter:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    @component.output_types(new=list[Article], unchanged=list[Article], replaced=list[str])
+    def run(self, articles: list[Article]) -> dict[str, Any]:
+        store = self.document_store.store
+        # Duplicates inside one batch count as unchanged after their first occurrence.
+        batch: dict[str, Article] = {}
+        unchanged: list[Article] = []
+        for a in articles:
+            key = f"{a.article_id}@{content_hash(a)}"
+            if key in batch:
+                unchanged.append(a)
+            else:
+                batch[key] = a
+        present = {r.point_id for r in store.retrieve([point_id(k) for k in batch])}
+        new: list[Article] = []
+        replaced: list[str] = []
+        for key, article in batch.items():
+            if point_id(key) in present:
+                unchanged.append(article)
+                continue
+            new.append(article)
+            if store.count("article", Filters(article_ids=[article.article_id])) or store.count(
+                "chunk", Filters(article_ids=[article.article_id])
+            ):
+                replaced.append(article.article_id)
+        return {"new": new, "unchanged": unchanged, "replaced": replaced}

@@ -1,0 +1,45 @@
+"""Writes embedded chunks and sentences, then the article records that mark them complete.
+
+Order matters for crash safety: an article record is written only after all its chunks and
+sentences, so an article whose record exists is complete; a crash before that leaves an
+article that the next ingest sees as new and writes again (same ids, so nothing doubles).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+
+from rag.store.document_store import NewsDocumentStore
+
+
+@component
+class IndexWriter:
+    def __init__(self, document_store: NewsDocumentStore, batch_size: int = 256) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.document_store = document_store
+        self.batch_size = batch_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, document_store=self.document_store.to_dict(), batch_size=self.batch_size)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexWriter:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    @component.output_types(points_written=int, articles_written=int)
+    def run(
+        self, documents: list[Document], articles: list[Document], replaced: list[str] | None = None
+    ) -> dict[str, int]:
+        for article_id in replaced or []:
+            self.document_store.delete_article(article_id)
+        for i in range(0, len(documents), self.batch_size):
+            self.document_store.write_documents(documents[i : i + self.batch_size])
+        self.document_store.write_documents(articles)
+        self.document_store.store.flush()
+        return {"points_written": len(documents), "articles_written": len(articles)}

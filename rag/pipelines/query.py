@@ -1,0 +1,73 @@
+"""Query pipelines: search (chunks + evidence sentences) and cite (sentences)."""
+
+from __future__ import annotations
+
+from haystack import Pipeline
+
+from rag.components.classifiers.query_language import QueryLanguageDetector
+from rag.components.embedders.bm25_embedder import Bm25TextEmbedder
+from rag.components.rankers.evidence_ranker import EvidenceSentenceRanker
+from rag.components.retrievers.hybrid_retriever import QdrantHybridRetriever
+from rag.pipelines.embedders import query_embedder
+from rag.settings import Settings
+from rag.store.document_store import NewsDocumentStore
+
+
+def make_retriever(settings: Settings, store: NewsDocumentStore, kind: str = "chunk") -> QdrantHybridRetriever:
+    r = settings.retrieval
+    return QdrantHybridRetriever(
+        store,
+        kind=kind,
+        top_k=r.top_k,
+        candidates=r.candidates,
+        fusion=r.fusion,
+        rrf_k=r.rrf_k,
+        dense_weight=r.dense_weight,
+        bm25_weight=r.bm25_weight,
+        bm25_weight_cross=r.bm25_weight_cross,
+        corpus_language=r.corpus_language,
+        collapse_articles=kind == "chunk",
+    )
+
+
+def make_ranker(settings: Settings, store: NewsDocumentStore) -> EvidenceSentenceRanker:
+    r = settings.retrieval
+    return EvidenceSentenceRanker(
+        store,
+        per_hit=r.evidence_per_hit,
+        rrf_k=r.rrf_k,
+        dense_weight=r.dense_weight,
+        bm25_weight=r.sentence_bm25_weight,
+        bm25_weight_cross=r.bm25_weight_cross,
+        corpus_language=r.corpus_language,
+    )
+
+
+def _front(p: Pipeline, settings: Settings, model: str, consumers: list[str]) -> None:
+    p.add_component("language", QueryLanguageDetector(default=settings.retrieval.corpus_language))
+    p.add_component("dense", query_embedder(settings, model))
+    p.add_component("bm25", Bm25TextEmbedder(language=settings.retrieval.bm25_language))
+    for name in consumers:
+        p.connect("language.language", f"{name}.language")
+        p.connect("dense.embedding", f"{name}.query_embedding")
+        p.connect("bm25.sparse_embedding", f"{name}.sparse_embedding")
+
+
+def build_search_pipeline(settings: Settings, store: NewsDocumentStore, model: str) -> Pipeline:
+    p = Pipeline()
+    p.add_component("retriever", make_retriever(settings, store, "chunk"))
+    p.add_component("evidence", make_ranker(settings, store))
+    _front(p, settings, model, ["retriever", "evidence"])
+    p.connect("retriever.documents", "evidence.documents")
+    return p
+
+
+def build_cite_pipeline(settings: Settings, store: NewsDocumentStore, model: str) -> Pipeline:
+    p = Pipeline()
+    p.add_component("retriever", make_retriever(settings, store, "sentence"))
+    _front(p, settings, model, ["retriever"])
+    return p
+
+
+def query_inputs(text: str) -> dict[str, dict[str, str]]:
+    return {"language": {"text": text}, "dense": {"text": text}, "bm25": {"text": text}}

