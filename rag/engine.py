@@ -171,7 +171,7 @@ class Engine:
         if self.store.get_meta():
             return
         dense = self.indexing_pipeline.get_component("dense")
-        dim = int(dense.embedding_backend.model.get_embedding_dimension())
+        dim = int(dense.embedding_backend.model.get_embedding_dimension())  # type: ignore[attr-defined]
         self.store.ensure_collection(dim)
         self.store.set_meta(
             {

@@ -69,12 +69,16 @@ class IndexSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=200)
     candidates: int = Field(50, ge=1, le=1000, description="prefetch size per retriever before fusion")
-    fusion: Literal["rrf", "dense", "bm25"] = "rrf"
+    fusion: Literal["dbsf", "rrf", "dense", "bm25"] = Field(
+        "dbsf", description="how chunk dense + BM25 prefetches are fused in Qdrant"
+    )
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when the query is in the corpus language")
     bm25_weight_cross: float = Field(0.0, ge=0, description="BM25 weight when the query is in another language")
+    sentence_weight: float = Field(1.0, ge=0, description="weight of the best sentence match in article ranking")
     sentence_bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when ranking evidence sentences")
+    evidence_article_weight: float = Field(0.5, ge=0, description="weight of the hit's score in evidence scores")
     evidence_per_hit: int = Field(3, ge=1, le=20)
     corpus_language: str = Field("it", description="ISO code of the archive's language (BM25 helps only queries in it)")
     bm25_language: str = Field("italian", description="Snowball stemmer/stopword language for BM25")

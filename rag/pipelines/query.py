@@ -27,6 +27,7 @@ def make_retriever(settings: Settings, store: NewsDocumentStore, kind: str = "ch
         bm25_weight_cross=r.bm25_weight_cross,
         corpus_language=r.corpus_language,
         collapse_articles=kind == "chunk",
+        sentence_weight=r.sentence_weight,
     )
 
 
@@ -38,6 +39,7 @@ def make_ranker(settings: Settings, store: NewsDocumentStore) -> EvidenceSentenc
         rrf_k=r.rrf_k,
         dense_weight=r.dense_weight,
         bm25_weight=r.sentence_bm25_weight,
+        article_weight=r.evidence_article_weight,
         bm25_weight_cross=r.bm25_weight_cross,
         corpus_language=r.corpus_language,
     )

@@ -36,7 +36,7 @@ SPARSE_VECTOR = "bm25"
 META_KIND = "meta"
 KEYWORD_FIELDS = ("article_id", "source", "language", "kind")
 DATETIME_FIELDS = ("date",)
-FUSIONS = ("rrf", "dense", "bm25")
+FUSIONS = ("rrf", "dbsf", "dense", "bm25")
 #: Points per write request.
 UPSERT_BATCH = 256
 
@@ -165,13 +165,15 @@ class Leg:
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """``legs`` is empty (no query: empty result), one leg (plain query) or two legs (RRF in Qdrant)."""
+    """``legs`` is empty (no query: empty result), one leg (plain query) or two legs (fused in Qdrant
+    by ``method``: weighted RRF, or DBSF — distribution-based score fusion, which ignores weights)."""
 
     legs: tuple[Leg, ...]
     limit: int
     candidates: int
     rrf_k: int
     spec: FilterSpec
+    method: Literal["rrf", "dbsf"] = "rrf"
 
     @property
     def fused(self) -> bool:
@@ -214,7 +216,8 @@ def plan_search(
         legs = [sparse_leg] if sparse_leg else []  # an all-stopword query has no terms: no hits
     else:
         legs = [leg for leg in (dense_leg, sparse_leg) if leg is not None and leg.weight > 0]
-    return SearchPlan(tuple(legs), limit, candidates, rrf_k, filter_spec(kind, filters))
+    method: Literal["rrf", "dbsf"] = "dbsf" if fusion == "dbsf" else "rrf"
+    return SearchPlan(tuple(legs), limit, candidates, rrf_k, filter_spec(kind, filters), method)
 
 
 def _sparse(sparse: Sparse) -> Sparse:

@@ -86,7 +86,11 @@ def to_client_request(plan: SearchPlan) -> qm.QueryRequest:
     ]
     return qm.QueryRequest(
         prefetch=prefetch,
-        query=qm.RrfQuery(rrf=qm.Rrf(k=plan.rrf_k, weights=[leg.weight for leg in plan.legs])),
+        query=(
+            qm.FusionQuery(fusion=qm.Fusion.DBSF)
+            if plan.method == "dbsf"
+            else qm.RrfQuery(rrf=qm.Rrf(k=plan.rrf_k, weights=[leg.weight for leg in plan.legs]))
+        ),
         limit=plan.limit,
         with_payload=True,
         with_vector=False,

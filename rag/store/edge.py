@@ -107,11 +107,15 @@ def to_edge_request(plan: SearchPlan) -> qe.QueryRequest:
         for leg in plan.legs
     ]
     # The stub's ScoringQueryType lists ``Fusion`` but not its ``Fusion.Rrf`` variant, which is what runs.
-    rrf: Any = qe.Fusion.Rrf(k=plan.rrf_k, weights=[leg.weight for leg in plan.legs])
+    fusion: Any = (
+        qe.Fusion.Dbsf()
+        if plan.method == "dbsf"
+        else qe.Fusion.Rrf(k=plan.rrf_k, weights=[leg.weight for leg in plan.legs])
+    )
     return qe.QueryRequest(
         limit=plan.limit,
         prefetches=prefetches,
-        query=rrf,
+        query=fusion,
         with_payload=True,
         with_vector=False,
     )

@@ -1,4 +1,10 @@
-"""Evidence: the best sentences inside the retrieved chunks, scored against the question in Qdrant."""
+"""Evidence: the best sentences inside the retrieved chunks, scored against the question in Qdrant.
+
+A sentence's evidence score is its own fused score (dense + BM25 by DBSF in Qdrant, dense only
+for queries in another language than the archive) plus ``article_weight`` times the score of
+the hit it belongs to: a sentence in a strongly matching article is more likely the answer
+(measured on SQuAD-it DEV, see BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +33,13 @@ class EvidenceSentenceRanker:
         bm25_weight: float = 1.0,
         bm25_weight_cross: float = 0.0,
         corpus_language: str = "it",
+        article_weight: float = 0.0,
     ) -> None:
         if per_hit < 1:
             raise ValueError(f"per_hit must be >= 1, got {per_hit}")
+        if article_weight < 0:
+            raise ValueError(f"article_weight must be >= 0, got {article_weight}")
+        self.article_weight = article_weight
         self.document_store = document_store
         self.per_hit = per_hit
         self.rrf_k = rrf_k
@@ -48,6 +58,7 @@ class EvidenceSentenceRanker:
             bm25_weight=self.bm25_weight,
             bm25_weight_cross=self.bm25_weight_cross,
             corpus_language=self.corpus_language,
+            article_weight=self.article_weight,
         )
 
     @classmethod
@@ -73,7 +84,7 @@ class EvidenceSentenceRanker:
             "sparse": sparse_tuple(sparse_embedding),
             "limit": max(4 * n_sent, 50),
             "candidates": max(4 * n_sent, 50),
-            "fusion": "rrf" if bm25_w > 0 else "dense",
+            "fusion": "dbsf" if bm25_w > 0 else "dense",
             "rrf_k": self.rrf_k,
             "dense_weight": self.dense_weight,
             "bm25_weight": bm25_w,
@@ -112,11 +123,14 @@ class EvidenceSentenceRanker:
                 start=p["start"],
                 end=p["end"],
                 text=p.get("text", ""),
-                score=float(rec.score),
+                score=float(rec.score) + self.article_weight * hits[owner_rank].score,
             )
             evidence.append(ev)
-            if len(hits[owner_rank].sentences) < self.per_hit:
-                hits[owner_rank].sentences.append(ev)
+        evidence.sort(key=lambda e: -e.score)
+        for ev in evidence:
+            hit = hits[owner[ev.sentence_id]]
+            if len(hit.sentences) < self.per_hit:
+                hit.sentences.append(ev)
         return hits, evidence
 
     @component.output_types(hits=list[SearchHit], evidence=list[EvidenceSentence])

@@ -1,8 +1,13 @@
-"""Hybrid retrieval in Qdrant: dense + BM25 prefetches fused by weighted RRF, language-aware.
+"""Hybrid retrieval in Qdrant, language-aware, at two granularities.
 
-An English question gets nothing from Italian BM25 (different words, different stemmer), and
-naive RRF then only adds noise; so the BM25 weight depends on whether the query is in the
-corpus language (``bm25_weight``) or not (``bm25_weight_cross``).
+1. Chunks: dense + BM25 prefetches fused in Qdrant (DBSF by default, or weighted RRF). An
+   English question gets nothing from Italian BM25 (other words, other stemmer) and naive RRF
+   then only adds noise, so the BM25 weight depends on whether the query is in the corpus
+   language (``bm25_weight``) or not (``bm25_weight_cross``; 0 drops the BM25 prefetch).
+2. Sentences: a dense query over sentence vectors; a question usually matches one sentence
+   better than any window. With ``sentence_weight > 0`` each article's score is its min-max
+   normalised best chunk score plus ``sentence_weight`` times its normalised best sentence score
+   (measured on SQuAD-it DEV: see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from haystack.dataclasses import SparseEmbedding
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, record_to_document
 
-FUSIONS = ("rrf", "dense", "bm25")
+FUSIONS = ("rrf", "dbsf", "dense", "bm25")
 
 
 def sparse_tuple(sparse: SparseEmbedding | None) -> tuple[list[int], list[float]] | None:
@@ -35,13 +40,14 @@ class QdrantHybridRetriever:
         kind: str = "chunk",
         top_k: int = 5,
         candidates: int = 50,
-        fusion: str = "rrf",
+        fusion: str = "dbsf",
         rrf_k: int = 60,
         dense_weight: float = 1.0,
         bm25_weight: float = 1.0,
         bm25_weight_cross: float = 0.0,
         corpus_language: str = "it",
         collapse_articles: bool = True,
+        sentence_weight: float = 0.0,
     ) -> None:
         if kind not in ("chunk", "sentence"):
             raise ValueError(f"kind must be 'chunk' or 'sentence', got {kind!r}")
@@ -49,7 +55,7 @@ class QdrantHybridRetriever:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
         if top_k < 1 or candidates < 1 or rrf_k < 1:
             raise ValueError(f"top_k, candidates and rrf_k must be >= 1 (got {top_k}, {candidates}, {rrf_k})")
-        if min(dense_weight, bm25_weight, bm25_weight_cross) < 0:
+        if min(dense_weight, bm25_weight, bm25_weight_cross, sentence_weight) < 0:
             raise ValueError("weights must be >= 0")
         self.document_store = document_store
         self.kind = kind
@@ -62,6 +68,7 @@ class QdrantHybridRetriever:
         self.bm25_weight_cross = bm25_weight_cross
         self.corpus_language = corpus_language
         self.collapse_articles = collapse_articles
+        self.sentence_weight = sentence_weight if kind == "chunk" and collapse_articles else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -97,7 +104,7 @@ class QdrantHybridRetriever:
         """The store query for one question (also used batched by the evaluation)."""
         bm25_w = self.bm25_weight if language == self.corpus_language else self.bm25_weight_cross
         fusion = self.fusion
-        if fusion == "rrf" and bm25_w == 0:
+        if fusion in ("rrf", "dbsf") and bm25_w == 0:
             fusion = "dense"
         limit = self.candidates if self.collapse_articles else top_k
         return {
@@ -113,17 +120,49 @@ class QdrantHybridRetriever:
             "filters": filters,
         }
 
-    def postprocess(self, records: list[Any], top_k: int) -> list[Document]:
+    def sentence_request(self, query_embedding: list[float] | None, filters: Filters | None) -> dict[str, Any] | None:
+        if self.sentence_weight <= 0 or not query_embedding:
+            return None
+        return {
+            "kind": "sentence",
+            "dense": query_embedding,
+            "sparse": None,
+            "limit": self.candidates,
+            "candidates": self.candidates,
+            "fusion": "dense",
+            "rrf_k": self.rrf_k,
+            "filters": filters,
+        }
+
+    def postprocess(self, records: list[Any], top_k: int, sentence_records: list[Any] | None = None) -> list[Document]:
         docs = [record_to_document(r) for r in records]
-        if self.collapse_articles:
-            seen: set[str] = set()
-            unique = []
-            for d in docs:
-                if d.meta["article_id"] not in seen:
-                    seen.add(d.meta["article_id"])
-                    unique.append(d)
-            docs = unique
-        return docs[:top_k]
+        if not self.collapse_articles:
+            return docs[:top_k]
+        best: dict[str, Document] = {}
+        for d in docs:
+            best.setdefault(d.meta["article_id"], d)
+        if not sentence_records:
+            return list(best.values())[:top_k]
+        scores = _minmax_by_article([(d.meta["article_id"], float(d.score or 0.0)) for d in docs])
+        sent = _minmax_by_article([(r.payload["article_id"], float(r.score)) for r in sentence_records])
+        for article_id, value in sent.items():
+            scores[article_id] = scores.get(article_id, 0.0) + self.sentence_weight * value
+        ranked = sorted(scores, key=lambda a: -scores[a])[:top_k]
+        missing = [a for a in ranked if a not in best]
+        if missing:  # found through a sentence only: take that article's best chunk
+            best_sentence: dict[str, str] = {}
+            for r in sentence_records:
+                best_sentence.setdefault(r.payload["article_id"], r.payload["sentence_id"])
+            for rec in self.document_store.store.scroll("chunk", Filters(article_ids=missing), limit=1000)[0]:
+                doc = record_to_document(rec)
+                if best_sentence.get(doc.meta["article_id"]) in doc.meta.get("sentence_ids", []):
+                    best.setdefault(doc.meta["article_id"], doc)
+        out = []
+        for article_id in ranked:
+            if article_id in best:
+                doc = best[article_id]
+                out.append(Document(id=doc.id, content=doc.content, meta=doc.meta, score=scores[article_id]))
+        return out
 
     @component.output_types(documents=list[Document])
     def run(
@@ -135,5 +174,21 @@ class QdrantHybridRetriever:
         top_k: int | None = None,
     ) -> dict[str, list[Document]]:
         k = top_k or self.top_k
-        req = self.request(query_embedding, sparse_embedding, language, filters, k)
-        return {"documents": self.postprocess(self.document_store.store.search(**req), k)}
+        store = self.document_store.store
+        records = store.search(**self.request(query_embedding, sparse_embedding, language, filters, k))
+        sreq = self.sentence_request(query_embedding, filters)
+        sentence_records = store.search(**sreq) if sreq else None
+        return {"documents": self.postprocess(records, k, sentence_records)}
+
+
+def _minmax_by_article(ranked: list[tuple[str, float]]) -> dict[str, float]:
+    """Best score per article, scaled to [0, 1] over the ranked list (top = 1, last = 0)."""
+    if not ranked:
+        return {}
+    top, bottom = ranked[0][1], ranked[-1][1]
+    span = top - bottom
+    out: dict[str, float] = {}
+    for article_id, score in ranked:
+        if article_id not in out:
+            out[article_id] = (score - bottom) / span if span > 0 else 1.0
+    return out
