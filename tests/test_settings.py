@@ -11,14 +11,15 @@ from rag.settings import Settings, load_settings
 def test_index_name_derives_from_model_and_chunking() -> None:
     base = load_settings()
     assert base.index_dir().parent.name == "indexes"
-    assert base.index_name().startswith("multilingual-e5-small__s4o1")
+    assert base.index_name().startswith("multilingual-e5-small__s8o2")
     names = {
         base.index_name(),
         load_settings(chunking={"sentences": 3, "overlap": 1}).index_name(),
+        load_settings(chunking={"sentences": 8, "overlap": 1}).index_name(),
         load_settings(embedding={"model": "some/other-model"}).index_name(),
         load_settings(embedding={"meta_fields_to_embed": []}).index_name(),
     }
-    assert len(names) == 4
+    assert len(names) == 5
     # Retrieval-time settings do not change the stored vectors, so not the folder either.
     assert load_settings(retrieval={"top_k": 9}).index_name() == base.index_name()
 

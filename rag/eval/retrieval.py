@@ -20,7 +20,7 @@ from rag.components.embedders.bm25_embedder import Bm25TextEmbedder
 from rag.engine import Engine
 from rag.eval.data import Question, load_questions, paragraph_classes
 from rag.pipelines.embedders import passage_embedder
-from rag.pipelines.query import make_ranker, make_retriever
+from rag.pipelines.query import bm25_query_embedder, make_ranker, make_retriever
 from rag.settings import Settings
 
 KS = (1, 5, 10)
@@ -35,7 +35,13 @@ def _systems(settings: Settings) -> dict[str, Settings]:
     return {
         "ours": settings,
         "bm25": variant(fusion="bm25", sentence_weight=0.0, evidence_article_weight=0.0),
-        "dense": variant(fusion="dense", sentence_weight=0.0, evidence_article_weight=0.0),
+        "dense": variant(
+            fusion="dense",
+            sentence_weight=0.0,
+            evidence_article_weight=0.0,
+            sentence_bm25_weight=0.0,
+            bm25_weight_cross=0.0,
+        ),
         "rrf_naive": variant(
             fusion="rrf",
             bm25_weight=1.0,
@@ -85,9 +91,12 @@ def run_eval(
         ingest = engine.ingest([corpus])
         report["ingest"] = {k: v for k, v in ingest.to_dict().items() if k != "skipped"}
         report["timings"]["ingest_s"] = round(time.perf_counter() - t0, 2)
+        report["index_counts"] = {kind: engine.store.count(kind) for kind in ("article", "chunk", "sentence", "term")}
         report["settings"] = engine.settings.model_dump(mode="json", include={"embedding", "chunking", "retrieval"})
         detector = QueryLanguageDetector(default=engine.settings.retrieval.corpus_language)
-        bm25 = Bm25TextEmbedder(language=engine.settings.retrieval.bm25_language)
+        bm25 = Bm25TextEmbedder(language=engine.settings.retrieval.bm25_language)  # the peers' plain BM25
+        ours_bm25 = bm25_query_embedder(engine.settings, engine.doc_store, engine.model)
+        ours_bm25.warm_up()
         qembed = passage_embedder(engine.settings, engine.model, query=True)
         qembed.warm_up()
         systems = _systems(engine.settings) if peers else {"ours": engine.settings}
@@ -97,14 +106,18 @@ def run_eval(
             t0 = time.perf_counter()
             embedded = qembed.run([Document(content=q.text) for q in qs])["documents"]
             embed_s = time.perf_counter() - t0
-            sparse = [bm25.run(q.text)["sparse_embedding"] for q in qs]
             detected = [detector.detect(q.text) for q in qs]
+            plain = [bm25.run(q.text)["sparse_embedding"] for q in qs]
+            t0 = time.perf_counter()
+            translated = [ours_bm25.run(q.text, d)["sparse_embedding"] for q, d in zip(qs, detected, strict=True)]
+            bm25_s = time.perf_counter() - t0
             lang_report: dict[str, Any] = {
                 "n": len(qs),
                 "detected_as_corpus_language": round(
                     sum(d == engine.settings.retrieval.corpus_language for d in detected) / max(len(qs), 1), 4
                 ),
                 "query_embedding_ms": round(1000 * embed_s / max(len(qs), 1), 2),
+                "query_bm25_ms": round(1000 * bm25_s / max(len(qs), 1), 2),
                 "systems": {},
             }
             for name, sys_settings in systems.items():
@@ -113,6 +126,7 @@ def run_eval(
                 hits_at = dict.fromkeys(KS, 0)
                 rr = 0.0
                 sent_hits = 0
+                sparse = translated if name == "ours" else plain
                 t0 = time.perf_counter()
                 for q, doc, sp, qlang in zip(qs, embedded, sparse, detected, strict=True):
                     docs = retriever.run(

@@ -1,4 +1,5 @@
-"""The indexing pipeline: new articles -> sentences + chunks -> dense + BM25 vectors -> Qdrant."""
+"""The indexing pipeline: new articles -> sentences + chunks -> dense + BM25 vectors -> Qdrant,
+plus the embeddings of archive words not seen before (the cross-lingual term vocabulary)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from haystack.components.joiners import DocumentJoiner
 
 from rag.components.embedders.bm25_embedder import Bm25DocumentEmbedder
 from rag.components.preprocessors.article_splitter import ArticleSplitter
+from rag.components.preprocessors.term_vocabulary import TermVocabulary
 from rag.components.routers.new_article_router import NewArticleRouter
 from rag.components.writers.index_writer import IndexWriter
 from rag.pipelines.embedders import passage_embedder
@@ -22,6 +24,8 @@ def build_indexing_pipeline(settings: Settings, store: NewsDocumentStore, model:
     p.add_component("joiner", DocumentJoiner(join_mode="concatenate", sort_by_score=False))
     p.add_component("dense", passage_embedder(settings, model))
     p.add_component("bm25", Bm25DocumentEmbedder(language=settings.retrieval.bm25_language))
+    p.add_component("terms", TermVocabulary(store, language=settings.retrieval.bm25_language))
+    p.add_component("term_dense", passage_embedder(settings, model, query=True))
     p.add_component("writer", IndexWriter(store))
     p.connect("router.new", "splitter.articles")
     p.connect("router.replaced", "writer.replaced")
@@ -31,4 +35,7 @@ def build_indexing_pipeline(settings: Settings, store: NewsDocumentStore, model:
     p.connect("dense.documents", "bm25.documents")
     p.connect("bm25.documents", "writer.documents")
     p.connect("splitter.articles", "writer.articles")
+    p.connect("splitter.chunks", "terms.documents")
+    p.connect("terms.terms", "term_dense.documents")
+    p.connect("term_dense.documents", "writer.terms")
     return p

@@ -5,7 +5,7 @@ from __future__ import annotations
 from haystack import Pipeline
 
 from rag.components.classifiers.query_language import QueryLanguageDetector
-from rag.components.embedders.bm25_embedder import Bm25TextEmbedder
+from rag.components.embedders.cross_lingual_bm25 import CrossLingualBm25Embedder
 from rag.components.rankers.evidence_ranker import EvidenceSentenceRanker
 from rag.components.retrievers.hybrid_retriever import QdrantHybridRetriever
 from rag.pipelines.embedders import query_embedder
@@ -45,10 +45,24 @@ def make_ranker(settings: Settings, store: NewsDocumentStore) -> EvidenceSentenc
     )
 
 
-def _front(p: Pipeline, settings: Settings, model: str, consumers: list[str]) -> None:
+def bm25_query_embedder(settings: Settings, store: NewsDocumentStore, model: str) -> CrossLingualBm25Embedder:
+    r = settings.retrieval
+    return CrossLingualBm25Embedder(
+        store,
+        model,
+        query_prompt=settings.embedding.query_prompt,
+        corpus_language=r.corpus_language,
+        bm25_language=r.bm25_language,
+        neighbors=r.term_neighbors,
+        margin=r.term_margin,
+    )
+
+
+def _front(p: Pipeline, settings: Settings, store: NewsDocumentStore, model: str, consumers: list[str]) -> None:
     p.add_component("language", QueryLanguageDetector(default=settings.retrieval.corpus_language))
     p.add_component("dense", query_embedder(settings, model))
-    p.add_component("bm25", Bm25TextEmbedder(language=settings.retrieval.bm25_language))
+    p.add_component("bm25", bm25_query_embedder(settings, store, model))
+    p.connect("language.language", "bm25.language")
     for name in consumers:
         p.connect("language.language", f"{name}.language")
         p.connect("dense.embedding", f"{name}.query_embedding")
@@ -59,7 +73,7 @@ def build_search_pipeline(settings: Settings, store: NewsDocumentStore, model: s
     p = Pipeline()
     p.add_component("retriever", make_retriever(settings, store, "chunk"))
     p.add_component("evidence", make_ranker(settings, store))
-    _front(p, settings, model, ["retriever", "evidence"])
+    _front(p, settings, store, model, ["retriever", "evidence"])
     p.connect("retriever.documents", "evidence.documents")
     return p
 
@@ -67,7 +81,7 @@ def build_search_pipeline(settings: Settings, store: NewsDocumentStore, model: s
 def build_cite_pipeline(settings: Settings, store: NewsDocumentStore, model: str) -> Pipeline:
     p = Pipeline()
     p.add_component("retriever", make_retriever(settings, store, "sentence"))
-    _front(p, settings, model, ["retriever"])
+    _front(p, settings, store, model, ["retriever"])
     return p
 
 

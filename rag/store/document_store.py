@@ -1,6 +1,6 @@
 """A Haystack DocumentStore over the project's Qdrant layer (Edge on disk, or a Qdrant server).
 
-Documents carry ``meta["kind"]`` ("article", "chunk" or "sentence"). Point ids derive from the
+Documents carry ``meta["kind"]`` ("article", "chunk", "sentence" or "term": one archive word). Point ids derive from the
 article id, its content hash, the kind and the position, so writing the same content twice
 adds nothing.
 """
@@ -19,7 +19,7 @@ from rag.settings import Settings
 from rag.store.base import Filters, PointData, ScoredRecord, VectorStore
 
 _NAMESPACE = uuid.UUID("4f1b2c1e-6a5d-4e0b-9a57-2a3e54c1d0aa")
-KINDS = ("article", "chunk", "sentence")
+KINDS = ("article", "chunk", "sentence", "term")
 
 
 def point_id(doc_id: str) -> str:

@@ -158,3 +158,21 @@ def _filters(**kw: object):  # type: ignore[no-untyped-def]
     from rag.store.base import Filters
 
     return Filters(**kw)  # type: ignore[arg-type]
+
+
+def test_term_vocabulary_emits_new_non_stopword_terms_once(store: NewsDocumentStore) -> None:
+    from rag.components.preprocessors.term_vocabulary import TermVocabulary
+
+    docs = [Document(content="Gli Stati Uniti hanno 900 soldati in Siria e nella Siria orientale.")]
+    terms = TermVocabulary(store).run(docs)["terms"]
+    words = [t.content for t in terms]
+    assert words == sorted(set(words))  # one per word
+    assert {"stati", "uniti", "soldati", "siria", "orientale"} <= set(words)
+    assert not {"gli", "nella", "hanno"} & set(words)  # Italian stopwords (and short words) are left out
+    assert all(t.meta == {"kind": "term", "term": t.content} for t in terms)
+    # Once stored, a term is not emitted again.
+    stored = [Document(id=t.id, content=t.content, meta=t.meta, embedding=_vec(t.content or "")) for t in terms]
+    IndexWriter(store).run(documents=[], articles=[], terms=stored)
+    again = TermVocabulary(store).run(docs + [Document(content="Siria e Libano.")])["terms"]
+    assert [t.content for t in again] == ["libano"]
+    assert store.store.count("term") == len(terms)

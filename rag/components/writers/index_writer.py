@@ -1,5 +1,7 @@
 """Writes embedded chunks and sentences, then the article records that mark them complete.
 
+Terms (the cross-lingual vocabulary) are shared by all articles and written with them.
+
 Order matters for crash safety: an article record is written only after all its chunks and
 sentences, so an article whose record exists is complete; a crash before that leaves an
 article that the next ingest sees as new and writes again (same ids, so nothing doubles).
@@ -34,12 +36,18 @@ class IndexWriter:
 
     @component.output_types(points_written=int, articles_written=int)
     def run(
-        self, documents: list[Document], articles: list[Document], replaced: list[str] | None = None
+        self,
+        documents: list[Document],
+        articles: list[Document],
+        replaced: list[str] | None = None,
+        terms: list[Document] | None = None,
     ) -> dict[str, int]:
         for article_id in replaced or []:
             self.document_store.delete_article(article_id)
         for i in range(0, len(documents), self.batch_size):
             self.document_store.write_documents(documents[i : i + self.batch_size])
+        for i in range(0, len(terms or []), self.batch_size):
+            self.document_store.write_documents((terms or [])[i : i + self.batch_size])
         self.document_store.write_documents(articles)
         self.document_store.store.flush()
         return {"points_written": len(documents), "articles_written": len(articles)}

@@ -1,0 +1,68 @@
+"""New archive words -> ``term`` Documents, to be embedded and stored as the cross-lingual vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+
+from rag.store.bm25 import Bm25Encoder
+from rag.store.document_store import NewsDocumentStore, point_id
+from rag.text.terms import vocabulary_words
+
+#: Ids looked up in the store per request.
+_LOOKUP_BATCH = 1024
+
+
+def term_doc_id(word: str) -> str:
+    return f"term:{word}"
+
+
+@component
+class TermVocabulary:
+    """Emits one ``term`` Document per word of ``documents`` that the index does not hold yet.
+
+    Stopwords of the archive language are left out (BM25 ignores them anyway). Terms are shared by
+    every article and never deleted: a term whose articles are gone only matches nothing.
+    """
+
+    def __init__(self, document_store: NewsDocumentStore, language: str = "italian") -> None:
+        if not language:
+            raise ValueError("language must be a Snowball language name such as 'italian'")
+        self.document_store = document_store
+        self.language = language
+        self._bm25: Bm25Encoder | None = None
+
+    def warm_up(self) -> None:
+        if self._bm25 is None:
+            self._bm25 = Bm25Encoder(language=self.language)
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, document_store=self.document_store.to_dict(), language=self.language)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TermVocabulary:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    @component.output_types(terms=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, list[Document]]:
+        self.warm_up()
+        assert self._bm25 is not None
+        words: set[str] = set()
+        for doc in documents:
+            words |= vocabulary_words(doc.content or "")
+        candidates = sorted(w for w in words if self._bm25.embed_query(w)[0])
+        present: set[str] = set()
+        store = self.document_store.store
+        for i in range(0, len(candidates), _LOOKUP_BATCH):
+            ids = [point_id(term_doc_id(w)) for w in candidates[i : i + _LOOKUP_BATCH]]
+            present |= {r.payload.get("term", "") for r in store.retrieve(ids)}
+        terms = [
+            Document(id=term_doc_id(w), content=w, meta={"kind": "term", "term": w})
+            for w in candidates
+            if w not in present
+        ]
+        return {"terms": terms}

@@ -1,0 +1,46 @@
+"""Words for the cross-lingual term vocabulary, and the tokens of a query.
+
+The index keeps one ``term`` point per distinct archive word (its embedding as a one-word query).
+A question in another language is turned into an archive-language BM25 query by looking up the
+nearest archive words of each of its words (see
+:class:`rag.components.embedders.cross_lingual_bm25.CrossLingualBm25Embedder`).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Words of three or more letters (no digits): what the vocabulary holds.
+_WORD = re.compile(r"[^\W\d_]{3,}")
+#: Numbers (years, amounts) are the same in every language: they pass through untranslated.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+#: Snowball (stemmer and stopword) language names by ISO 639-1 code.
+SNOWBALL = {
+    "it": "italian",
+    "en": "english",
+    "fr": "french",
+    "de": "german",
+    "es": "spanish",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "sv": "swedish",
+    "da": "danish",
+    "fi": "finnish",
+    "no": "norwegian",
+    "ru": "russian",
+    "ro": "romanian",
+    "hu": "hungarian",
+    "tr": "turkish",
+}
+
+
+def vocabulary_words(text: str) -> set[str]:
+    """Distinct lowercase words of ``text`` (three letters or more, no digits)."""
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def query_tokens(text: str) -> tuple[list[str], list[str]]:
+    """``(words, numbers)`` of a query, each distinct and in order of appearance."""
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+    numbers = list(dict.fromkeys(_NUMBER.findall(text)))
+    return words, numbers
