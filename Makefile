@@ -11,15 +11,16 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	# torch first, pinned: it is the local CPU wheel; a plain `torch` would pull GBs of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# the llm extra compiles llama-cpp-python from source (~6 min on 2 cores, once per venv)
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install --quiet -e '.[dev,llm]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-# Ingest the seeds into the default index and answer the sample question.
+# Ingest the seeds into the default index and answer the sample question (local LLM, cited).
 run: setup
 	$(BIN)/rag ingest seeds/
-	$(BIN)/rag search "$(QUESTION)" -k 3
+	$(BIN)/rag ask "$(QUESTION)" --stream
 
 lint: setup
 	$(BIN)/ruff check rag tests scripts

@@ -181,6 +181,105 @@ def cite(
         )
 
 
+AnswererOpt = Annotated[
+    str | None, typer.Option("--answerer", help="auto | extractive | local | openai (default: settings, auto)")
+]
+
+
+def _print_answer(result: Any, *, streamed: bool = False) -> None:
+    if not streamed:
+        style = "yellow" if result.abstained else "bold"
+        out.print(f"[{style}]{escape(result.answer)}[/]")
+    elif result.abstained or result.answer:
+        out.print()  # end the streamed line, then the verified answer if the stream differed
+        out.print(
+            f"[bold]{escape(result.answer)}[/]" if not result.abstained else f"[yellow]{escape(result.answer)}[/]"
+        )
+    if result.abstained and result.reason:
+        out.print(f"[dim]({escape(result.reason)})[/]")
+    for c in result.citations:
+        title = c.title or c.article_id
+        out.print(f"[cyan][{c.n}][/] «{escape(c.quote)}» — {escape(title)}, chars {c.start}–{c.end}")
+        if c.highlight:
+            out.print(f"    [dim]answer at chars {c.highlight[0]}–{c.highlight[1]} · checks: {', '.join(c.support)}[/]")
+        else:
+            out.print(f"    [dim]checks: {', '.join(c.support)}[/]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="a question in English, Italian or another language")],
+    answerer: AnswererOpt = None,
+    stream: Annotated[bool, typer.Option("--stream", help="print the answer as it is generated")] = False,
+    index: IndexOpt = None,
+    source: SourceOpt = None,
+    language: LangOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A short answer with numbered citations of the exact source sentences, or an abstention."""
+    try:
+        if not question.strip():
+            raise RagError(
+                "the question is empty", hint='ask something, e.g. rag ask "How many US troops are in Syria?"'
+            )
+        with _engine(index) as engine:
+            on_token = None
+            if stream and not json_out:
+
+                def on_token(text: str) -> None:
+                    out.print(escape(text), end="")
+
+            result = engine.ask(
+                question,
+                answerer=answerer,
+                filters=_filters(source, language, date_from, date_to),
+                on_token=on_token,
+            )
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(result.to_dict())
+        return
+    _print_answer(result, streamed=on_token is not None)
+
+
+@app.command()
+def chat(
+    answerer: AnswererOpt = None,
+    index: IndexOpt = None,
+    source: SourceOpt = None,
+    language: LangOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+) -> None:
+    """An interactive session: follow-up questions ("and in Iraq?") resolve against the previous turn."""
+    from rag.answer.followup import Conversation
+
+    conversation = Conversation()
+    try:
+        with _engine(index) as engine:
+            filters = _filters(source, language, date_from, date_to)
+            out.print("[dim]Ask a question (empty line or Ctrl-D to quit).[/]")
+            while True:
+                try:
+                    question = typer.prompt("?", default="", show_default=False, prompt_suffix=" ")
+                except (EOFError, typer.Abort):
+                    break
+                if not question.strip():
+                    break
+                try:
+                    result = engine.ask(question, answerer=answerer, filters=filters, conversation=conversation)
+                except RagError as e:
+                    err.print(f"[bold red]error:[/] {escape(str(e))}")
+                    continue
+                _print_answer(result)
+    except RagError as e:
+        _fail(e)
+
+
 @app.command()
 def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
     """What the index holds and which model and settings built it."""
@@ -217,23 +316,55 @@ def eval_cmd(
     index: IndexOpt = None,
     peers: Annotated[bool, typer.Option("--peers/--no-peers", help="also run BM25, dense and naive RRF")] = True,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions")] = None,
+    answers: Annotated[bool, typer.Option("--answers", help="also evaluate answers and citations")] = False,
+    answerers: Annotated[
+        str, typer.Option("--answerers", help="comma-separated answerers for --answers (extractive, local, openai)")
+    ] = "extractive",
+    answer_sample: Annotated[
+        int, typer.Option("--answer-sample", min=1, help="questions per language for --answers (spread evenly)")
+    ] = 300,
+    unanswerable_corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--unanswerable-corpus", exists=True, dir_okay=False, help="a corpus lacking some questions' articles"
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Retrieval evaluation on SQuAD-it style data: R@1/5/10, MRR@10, sentence hit rate, per language."""
+    """Retrieval evaluation on SQuAD-it style data (R@1/5/10, MRR@10, sentence hits) and, with
+    --answers, answer quality, citation recall/precision, abstention and latency per answerer."""
     from rag.eval.retrieval import run_eval
 
     if lang not in ("it", "en", "both"):
         _fail(RagError(f"--lang {lang!r} is not one of it, en, both", hint="use --lang it|en|both"))
+    langs = ["it", "en"] if lang == "both" else [lang]
+    kinds = [k.strip() for k in answerers.split(",") if k.strip()]
     try:
+        for kind in kinds:
+            if kind not in ("extractive", "local", "openai"):
+                raise RagError(f"--answerers: unknown answerer {kind!r}", hint="use extractive, local or openai")
         report = run_eval(
             _settings(index),
             corpus,
             questions,
-            langs=["it", "en"] if lang == "both" else [lang],
+            langs=langs,
             peers=peers,
             limit=limit,
             log=None if json_out else err.print,
         )
+        if answers:
+            from rag.eval.answers import run_answer_eval
+
+            report["answers"] = run_answer_eval(
+                _settings(index),
+                corpus,
+                questions,
+                langs=langs,
+                answerers=kinds,
+                limit=answer_sample,
+                unanswerable_corpus=unanswerable_corpus,
+                log=None if json_out else err.print,
+            )
     except RagError as e:
         _fail(e)
         return
@@ -243,6 +374,11 @@ def eval_cmd(
     from rag.eval.retrieval import format_table
 
     out.print(format_table(report))
+    if answers:
+        from rag.eval.answers import format_answer_table
+
+        out.print()
+        out.print(format_answer_table(report["answers"]))
 
 
 def main() -> None:

@@ -16,9 +16,14 @@ from typing import Any
 from haystack import Pipeline
 
 from rag import __version__
-from rag.errors import IndexStoreError
+from rag.answer import prompts
+from rag.answer.evidence import select_evidence
+from rag.answer.followup import Conversation, Turn, resolve
+from rag.answer.verify import DraftClaim, build_citations
+from rag.errors import IndexStoreError, LLMError, RagError
 from rag.loaders import iter_inputs
-from rag.models import Article, EvidenceSentence, SearchHit, Skipped
+from rag.models import AnswerResult, Article, Claim, EvidenceSentence, SearchHit, Skipped
+from rag.pipelines.ask import answer_inputs, build_answer_pipeline
 from rag.pipelines.embedders import model_path
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
@@ -94,6 +99,14 @@ def _get(settings: Settings, dotted: str) -> Any:
     return getattr(getattr(settings, section), name)
 
 
+def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
+    marks = "".join(f"[{n}]" for n in numbers)
+    text = claim.text.strip()
+    if claim.span is None and "quote" in claim.support and text == evidence[claim.evidence].sentence.text:
+        return f"«{text}» {marks}"
+    return f"{text} {marks}"
+
+
 def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None) -> Settings:
     """An existing index decides how queries are embedded: take its shaping settings."""
     if not meta or "settings" not in meta:
@@ -125,6 +138,7 @@ class Engine:
         self._indexing: Pipeline | None = None
         self._search: Pipeline | None = None
         self._cite: Pipeline | None = None
+        self._answer: dict[str, Pipeline] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> Engine:
@@ -284,6 +298,93 @@ class Engine:
             "languages": self.store.facet("language", "article") if meta else {},
             "built_with": meta,
         }
+
+    # -- answers ---------------------------------------------------------------------------------
+    def answer_pipeline(self, kind: str) -> Pipeline:
+        if kind not in self._answer:
+            pipeline = build_answer_pipeline(self.settings, self.doc_store, self.model, kind)
+            pipeline.warm_up()
+            if kind == "local":
+                from rag.llm.generators import prime
+
+                prime(pipeline.get_component("llm"))
+            self._answer[kind] = pipeline
+        return self._answer[kind]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        answerer: str | None = None,
+        filters: Filters | None = None,
+        conversation: Conversation | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> AnswerResult:
+        """A short answer whose every claim cites a supporting sentence, or an abstention."""
+        from rag.llm.generators import choose_answerer
+
+        if not question.strip():
+            raise RagError("the question is empty", hint="ask something, e.g. 'How many US troops are in Syria?'")
+        started = time.perf_counter()
+        kind = choose_answerer(self.settings, answerer)
+        standalone = resolve(question, conversation)
+        found = self.search(standalone, top_k=self.settings.answer.top_k, filters=filters)
+        language = found.language
+        evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
+        timings = {"search_ms": round(1000 * found.seconds, 1)}
+
+        def finish(claims: list[DraftClaim], reason: str | None) -> AnswerResult:
+            citations, numbers = build_citations(claims, evidence, self.article_text) if claims else ([], [])
+            kept = [(c, ns) for c, ns in zip(claims, numbers, strict=True) if ns]
+            text = " ".join(_render(c, ns, evidence) for c, ns in kept)
+            abstained = not kept
+            result = AnswerResult(
+                question=question,
+                answer=prompts.abstain_text(language) if abstained else text,
+                abstained=abstained,
+                language=language,
+                citations=citations if not abstained else [],
+                answerer=kind,
+                timings={**timings, "total_ms": round(1000 * (time.perf_counter() - started), 1)},
+                claims=[Claim(c.text, ns) for c, ns in kept],
+                standalone_question=standalone if standalone != question else None,
+                reason=(reason or "no cited sentence supports an answer") if abstained else None,
+            )
+            if conversation is not None:
+                conversation.add(Turn(question, standalone, result.answer))
+            return result
+
+        t0 = time.perf_counter()
+        stream = None
+        if on_token is not None and kind != "extractive":
+            from rag.llm.stream import AnswerStream
+
+            stream = AnswerStream(on_token)
+        inputs = answer_inputs(
+            kind,
+            question=question,
+            standalone=standalone,
+            language=language,
+            evidence=evidence,
+            history=conversation.history() if conversation else None,
+            streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
+        )
+        try:
+            out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
+        except RagError:
+            raise
+        except Exception as err:  # the LLM backend: connection refused, timeout, bad reply
+            raise LLMError.from_backend(kind, self.settings.llm.base_url, err) from err
+        timings["answer_ms"] = round(1000 * (time.perf_counter() - t0), 1)
+        reason = out["gate"].get("reason")
+        final = out.get("answerer") or out.get("verifier") or {}
+        claims = final.get("claims", []) if reason is None else []
+        # claims number the evidence their answerer saw: the gate's, or the part shown to the LLM
+        evidence = out.get("prompt", out["gate"]).get("evidence", evidence)
+        result = finish(claims, reason)
+        if on_token is not None and kind == "extractive":
+            on_token(result.answer)
+        return result
 
     def article_text(self, article_id: str) -> str | None:
         page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)

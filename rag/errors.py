@@ -43,3 +43,22 @@ class IndexStoreError(RagError):
 
 class IndexLockedError(IndexStoreError):
     """Another process holds the embedded index open for writing."""
+
+
+class LLMError(RagError):
+    """The language model backend failed (unreachable endpoint, timeout, unusable reply)."""
+
+    @classmethod
+    def from_backend(cls, kind: str, base_url: str | None, err: BaseException) -> LLMError:
+        while err.__cause__ is not None and type(err).__name__ == "PipelineRuntimeError":
+            err = err.__cause__  # the component's own error, not the pipeline's wrapper
+        name = type(err).__name__
+        if kind == "openai":
+            where = base_url or "the configured endpoint"
+            if "Connection" in name or "Timeout" in name:
+                return cls(
+                    f"the LLM endpoint {where} is unreachable ({name})",
+                    hint="start the server or fix RAG_LLM_BASE_URL, or answer without it: --answerer extractive",
+                )
+            return cls(f"the LLM endpoint {where} failed: {name}: {err}", hint="check the server's log and model name")
+        return cls(f"the local LLM failed: {name}: {err}", hint="try --answerer extractive")

@@ -63,6 +63,8 @@ class EvidenceSentence:
     end: int
     text: str
     score: float
+    #: Cosine similarity of the question and the sentence (dense vectors), comparable across queries.
+    similarity: float | None = None
 
 
 @dataclass
@@ -80,6 +82,55 @@ class SearchHit:
     end: int
     text: str
     sentences: list[EvidenceSentence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One cited sentence. ``article_text[start:end] == quote`` always holds (checked when built)."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    sentence_id: str
+    start: int
+    end: int
+    quote: str
+    date: str | None = None
+    url: str | None = None
+    #: Which support checks passed for the claim citing it: "quote", "numbers", "names", "terms", "similarity".
+    support: list[str] = field(default_factory=list)
+    #: The answer's key span inside the article, when located exactly: [start, end].
+    highlight: list[int] | None = None
+
+
+@dataclass
+class Claim:
+    """One sentence of an answer and the citation numbers that support it."""
+
+    text: str
+    citations: list[int]
+
+
+@dataclass
+class AnswerResult:
+    question: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[Citation]
+    answerer: str
+    timings: dict[str, float] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    #: The question actually searched (a follow-up resolved against the previous turn).
+    standalone_question: str | None = None
+    #: Why the service abstained ("weak evidence", "not mentioned: X", "unsupported answer"), or None.
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -88,6 +88,40 @@ class RetrievalSettings(BaseModel):
     bm25_language: str = Field("italian", description="Snowball stemmer/stopword language for BM25")
 
 
+class AnswerSettings(BaseModel):
+    answerer: Literal["auto", "extractive", "local", "openai"] = Field(
+        "auto",
+        description="auto = an OpenAI-compatible endpoint if RAG_LLM_BASE_URL is set, else the local LLM "
+        "if installed, else extractive",
+    )
+    evidence: int = Field(6, ge=1, le=20, description="evidence sentences an answer may draw on")
+    llm_evidence: int = Field(3, ge=1, le=20, description="of those, how many an LLM is shown (prompt size)")
+    top_k: int = Field(5, ge=1, le=50, description="articles searched for evidence")
+    # Calibrated on SQuAD-it DEV (half of its articles indexed, BENCHMARKS.md) for multilingual-e5-small;
+    # recalibrate with `rag eval --answers --unanswerable-corpus` for another embedding model.
+    min_similarity: float = Field(
+        0.84, ge=0, le=1, description="abstain below this question-sentence cosine (question in the archive language)"
+    )
+    min_similarity_cross: float = Field(
+        0.795, ge=0, le=1, description="abstain below this question-sentence cosine (question in another language)"
+    )
+    min_claim_similarity: float = Field(
+        0.85, ge=0, le=1, description="claim-sentence cosine that counts as support when key terms fall short"
+    )
+    extractive_claims: int = Field(1, ge=1, le=5, description="sentences an extractive answer cites")
+
+
+class LLMSettings(BaseModel):
+    gguf_path: Path | None = Field(None, description="a GGUF model file (default: the packaged Qwen2.5-Coder-1.5B)")
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default: all cores)")
+    max_tokens: int = Field(96, ge=8, le=2048)
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    model: str = Field("local-model", description="model name sent to the OpenAI-compatible endpoint")
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint (never logged)")
+    timeout_s: float = Field(60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
 
@@ -95,9 +129,14 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    # Flat shortcuts documented in the issues (RAG_QDRANT_URL, RAG_QDRANT_API_KEY).
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    # Flat shortcuts documented in the issues (RAG_QDRANT_URL, RAG_QDRANT_API_KEY, RAG_LLM_BASE_URL, ...).
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
 
     @model_validator(mode="after")
     def _apply_shortcuts(self) -> Settings:
@@ -105,6 +144,12 @@ class Settings(BaseSettings):
             self.index.qdrant_url = self.qdrant_url
         if self.qdrant_api_key and not self.index.qdrant_api_key:
             self.index.qdrant_api_key = self.qdrant_api_key
+        if self.llm_base_url and not self.llm.base_url:
+            self.llm.base_url = self.llm_base_url
+        if self.llm_api_key and not self.llm.api_key:
+            self.llm.api_key = self.llm_api_key
+        if self.llm_model:
+            self.llm.model = self.llm_model
         return self
 
     def index_name(self) -> str:

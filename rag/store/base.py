@@ -371,6 +371,10 @@ class VectorStore(ABC):
         """Points by id (score 0), in the order asked; unknown ids (and the manifest) are skipped."""
 
     @abstractmethod
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored dense vectors by point id (canonical form); unknown ids are left out."""
+
+    @abstractmethod
     def scroll(
         self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
     ) -> tuple[list[ScoredRecord], str | None]:

@@ -267,6 +267,20 @@ class ClientStore(VectorStore):
                 found[r.point_id] = r
         return [found[i] for i in wanted if i in found]
 
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        client = self._require()
+        wanted = list(dict.fromkeys(norm_point_id(i) for i in ids))
+        if not wanted:
+            return {}
+        with self._guard("retrieve vectors"):
+            records = client.retrieve(self.collection, wanted, with_payload=False, with_vectors=[DENSE_VECTOR])
+        out: dict[str, list[float]] = {}
+        for rec in records:
+            vec: Any = rec.vector.get(DENSE_VECTOR) if isinstance(rec.vector, dict) else None
+            if isinstance(vec, list):
+                out[norm_point_id(rec.id)] = [float(x) for x in vec]
+        return out
+
     def scroll(
         self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
     ) -> tuple[list[ScoredRecord], str | None]:

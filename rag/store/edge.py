@@ -289,6 +289,18 @@ class EdgeStore(VectorStore):
             found[r.point_id] = r
         return [found[i] for i in wanted if i in found]
 
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        shard = self._require()
+        wanted: list[Any] = list(dict.fromkeys(norm_point_id(i) for i in ids))
+        if not wanted:
+            return {}
+        out: dict[str, list[float]] = {}
+        for rec in shard.retrieve(wanted, with_payload=False, with_vector=True):
+            vec: Any = rec.vector.get(DENSE_VECTOR) if isinstance(rec.vector, dict) else None
+            if isinstance(vec, list):
+                out[norm_point_id(rec.id)] = [float(x) for x in vec]
+        return out
+
     def scroll(
         self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
     ) -> tuple[list[ScoredRecord], str | None]:

@@ -478,3 +478,13 @@ def test_idf_after_delete_drifts_in_edge_until_optimize(pair: tuple[VectorStore,
     assert [r.score for r in drifted] != pytest.approx([r.score for r in exact], abs=TOL)
     edge.optimize()
     assert_same_ranking(_bm25_top(edge, "legge di bilancio del governo"), exact, "after optimize", limit=8)
+
+
+def test_dense_vectors_come_back_by_id(store: VectorStore) -> None:
+    points = make_points()
+    got = store.dense_vectors([points[3].point_id, points[0].point_id, pid(999)])
+    assert set(got) == {points[3].point_id, points[0].point_id}  # unknown ids are left out
+    for p in (points[0], points[3]):
+        assert p.dense is not None
+        assert got[p.point_id] == pytest.approx(p.dense, abs=1e-5)
+    assert store.dense_vectors([]) == {}

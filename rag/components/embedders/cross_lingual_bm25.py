@@ -11,15 +11,21 @@ Measured on SQuAD-it DEV (English questions, BENCHMARKS.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 from haystack_integrations.components.embedders.sentence_transformers import SentenceTransformersDocumentEmbedder
 
+from rag.components.preprocessors.term_vocabulary import term_doc_id
 from rag.store.bm25 import Bm25Encoder
-from rag.store.document_store import NewsDocumentStore
+from rag.store.document_store import NewsDocumentStore, point_id
 from rag.text.terms import SNOWBALL, query_tokens
+
+#: Word/phrase embeddings kept (support checks look the same words up again and again).
+_CACHE_SIZE = 20_000
 
 
 @component
@@ -51,6 +57,7 @@ class CrossLingualBm25Embedder:
         self.margin = margin
         self.max_words = max_words
         self._encoders: dict[str, Bm25Encoder] = {}
+        self._cache: dict[str, np.ndarray] = {}
         self._words = SentenceTransformersDocumentEmbedder(
             model=model,
             prefix=query_prompt,
@@ -95,6 +102,51 @@ class CrossLingualBm25Embedder:
             self._encoders[""] = Bm25Encoder(language=self.bm25_language)
         return self._encoders[""]
 
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of short texts embedded as queries (rows in order), cached per text."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            for doc in self._words.run([Document(content=t) for t in todo])["documents"]:
+                self._cache[doc.content or ""] = np.asarray(doc.embedding, dtype=np.float32)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def word_vectors(self, words: Sequence[str]) -> dict[str, np.ndarray]:
+        """Embeddings of lowercase words: stored in the index's vocabulary (no model run) when there,
+        embedded otherwise."""
+        wanted = list(dict.fromkeys(words))
+        ids = {point_id(term_doc_id(w)): w for w in wanted}
+        stored = self.document_store.store.dense_vectors(list(ids))
+        out = {ids[i]: np.asarray(v, dtype=np.float32) for i, v in stored.items()}
+        missing = [w for w in wanted if w not in out]
+        if missing:
+            out.update(zip(missing, self.embed_texts(missing), strict=True))
+        return out
+
+    def neighbours(self, words: Sequence[str], k: int | None = None) -> list[list[tuple[str, float]]]:
+        """The ``k`` nearest archive words (and their cosine similarity) of each word, best first."""
+        if not words:
+            return []
+        limit = k or self.neighbors
+        vectors = self.embed_texts(list(words))
+        requests = [
+            {
+                "kind": "term",
+                "dense": [float(x) for x in v],
+                "sparse": None,
+                "limit": limit,
+                "candidates": limit,
+                "fusion": "dense",
+                "rrf_k": 60,
+            }
+            for v in vectors
+        ]
+        return [
+            [(str(h.payload.get("term", "")), float(h.score)) for h in hits]
+            for hits in self.document_store.store.search_batch(requests)
+        ]
+
     def translate(self, text: str, language: str) -> dict[str, float]:
         """Archive words (and numbers) standing for ``text``, with their weights."""
         words, numbers = query_tokens(text)
@@ -102,29 +154,13 @@ class CrossLingualBm25Embedder:
             words = [w for w in words if self._bm25(language).embed_query(w)[0]]
         words = words[: self.max_words]
         out: dict[str, float] = dict.fromkeys(numbers, 1.0)
-        if not words:
-            return out
-        vectors = self._words.run([Document(content=w) for w in words])["documents"]
-        requests = [
-            {
-                "kind": "term",
-                "dense": d.embedding,
-                "sparse": None,
-                "limit": self.neighbors,
-                "candidates": self.neighbors,
-                "fusion": "dense",
-                "rrf_k": 60,
-            }
-            for d in vectors
-        ]
-        for hits in self.document_store.store.search_batch(requests):
-            if not hits:
+        for near in self.neighbours(words):
+            if not near:
                 continue
-            best = hits[0].score
-            for h in hits:
-                if h.score >= best - self.margin:
-                    term = str(h.payload.get("term", ""))
-                    out[term] = max(out.get(term, 0.0), float(h.score))
+            best = near[0][1]
+            for term, score in near:
+                if score >= best - self.margin:
+                    out[term] = max(out.get(term, 0.0), score)
         return out
 
     @component.output_types(sparse_embedding=SparseEmbedding)

@@ -91,7 +91,15 @@ class EvidenceSentenceRanker:
             "filters": Filters(article_ids=article_ids),
         }
 
-    def assemble(self, chunks: list[Document], records: list[Any]) -> tuple[list[SearchHit], list[EvidenceSentence]]:
+    def similarity_request(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The same sentences ranked by dense similarity alone (a calibrated relevance signal)."""
+        if not request["dense"]:
+            return None
+        return {**request, "sparse": None, "fusion": "dense"}
+
+    def assemble(
+        self, chunks: list[Document], records: list[Any], similarities: dict[str, float] | None = None
+    ) -> tuple[list[SearchHit], list[EvidenceSentence]]:
         owner: dict[str, int] = {}
         for rank, chunk in enumerate(chunks):
             for sid in chunk.meta.get("sentence_ids", []):
@@ -124,6 +132,7 @@ class EvidenceSentenceRanker:
                 end=p["end"],
                 text=p.get("text", ""),
                 score=float(rec.score) + self.article_weight * hits[owner_rank].score,
+                similarity=(similarities or {}).get(p["sentence_id"]),
             )
             evidence.append(ev)
         evidence.sort(key=lambda e: -e.score)
@@ -144,5 +153,8 @@ class EvidenceSentenceRanker:
         if not documents:
             return {"hits": [], "evidence": []}
         req = self.request(documents, query_embedding, sparse_embedding, language)
-        hits, evidence = self.assemble(documents, self.document_store.store.search(**req))
+        sim_req = self.similarity_request(req)
+        results = self.document_store.store.search_batch([req, sim_req] if sim_req else [req])
+        sims = {r.payload["sentence_id"]: float(r.score) for r in results[1]} if sim_req else None
+        hits, evidence = self.assemble(documents, results[0], sims)
         return {"hits": hits, "evidence": evidence}

@@ -1,0 +1,1 @@
+"""Answers with verified sentence-level citations: evidence, support checks, answerers' shared parts."""

@@ -1,0 +1,91 @@
+"""The extractive answerer: no LLM; the answer is the best evidence sentence (evidence that passed
+the gate mentions what the question names), with the asked-for number or date pointed out when it
+can be found reliably."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component, default_from_dict, default_to_dict
+
+from rag.answer.checker import make_checker
+from rag.answer.evidence import Evidence
+from rag.answer.spans import has_answer_type, key_span
+from rag.answer.support import SupportChecker
+from rag.answer.verify import DraftClaim, question_focus
+from rag.store.document_store import NewsDocumentStore
+
+
+@component
+class ExtractiveAnswerer:
+    """Outputs at most ``max_claims`` claims, each a sentence (or its key span) citing itself."""
+
+    def __init__(
+        self,
+        document_store: NewsDocumentStore,
+        model: str,
+        *,
+        query_prompt: str = "query: ",
+        corpus_language: str = "it",
+        bm25_language: str = "italian",
+        max_claims: int = 1,
+        min_claim_similarity: float = 0.85,
+    ) -> None:
+        if max_claims < 1:
+            raise ValueError(f"max_claims must be >= 1, got {max_claims}")
+        self.document_store = document_store
+        self.model = model
+        self.query_prompt = query_prompt
+        self.corpus_language = corpus_language
+        self.bm25_language = bm25_language
+        self.max_claims = max_claims
+        self.min_claim_similarity = min_claim_similarity
+        self._checker: SupportChecker | None = None
+
+    def warm_up(self) -> None:
+        if self._checker is None:
+            self._checker = make_checker(
+                self.document_store,
+                self.model,
+                query_prompt=self.query_prompt,
+                corpus_language=self.corpus_language,
+                bm25_language=self.bm25_language,
+                min_claim_similarity=self.min_claim_similarity,
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self,
+            document_store=self.document_store.to_dict(),
+            model=self.model,
+            query_prompt=self.query_prompt,
+            corpus_language=self.corpus_language,
+            bm25_language=self.bm25_language,
+            max_claims=self.max_claims,
+            min_claim_similarity=self.min_claim_similarity,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExtractiveAnswerer:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    @component.output_types(claims=list[DraftClaim])
+    def run(self, question: str, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
+        """``question``: what is searched (a resolved follow-up); ``focus_question``: what the user
+        typed last, whose names locate the key span."""
+        self.warm_up()
+        assert self._checker is not None
+        focus = question_focus(self._checker, focus_question, language)
+        claims: list[DraftClaim] = []
+        # A "how many"/"when" question is answered by a sentence holding a number/date, if any does.
+        typed = [i for i, ev in enumerate(evidence) if has_answer_type(question, ev.sentence.text)]
+        order = typed + [i for i in range(len(evidence)) if i not in typed]
+        for i in order[: self.max_claims]:
+            ev = evidence[i]
+            text = ev.sentence.text
+            span = key_span(question, text, self._checker.anchor_spans(focus, text, language))
+            claims.append(DraftClaim(text[span[0] : span[1]] if span else text, i, span, ["quote"]))
+        return {"claims": claims}

@@ -1,0 +1,111 @@
+"""Lets through only evidence an answer may stand on; otherwise says why the service abstains.
+
+Two gates, before any answerer runs (so an LLM is not even asked when nothing can support it):
+
+1. Relevance: the best question-sentence cosine must reach a threshold, one for questions in the
+   archive's language and one for other languages (calibrated on SQuAD-it DEV, BENCHMARKS.md).
+2. Focus: every name and number of the question must be mentioned by some evidence sentence (or
+   its article's title), across languages ("Afghanistan" is not "Iraq"; "US" is "Stati Uniti").
+   Sentences mentioning more of them come first; sentences mentioning none are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component, default_from_dict, default_to_dict
+
+from rag.answer.checker import make_checker
+from rag.answer.evidence import Evidence
+from rag.answer.support import SupportChecker
+from rag.answer.verify import covers, question_focus
+from rag.store.document_store import NewsDocumentStore
+
+
+@component
+class EvidenceGate:
+    def __init__(
+        self,
+        document_store: NewsDocumentStore,
+        model: str,
+        *,
+        query_prompt: str = "query: ",
+        corpus_language: str = "it",
+        bm25_language: str = "italian",
+        min_similarity: float = 0.84,
+        min_similarity_cross: float = 0.795,
+        min_claim_similarity: float = 0.85,
+    ) -> None:
+        for name, value in (("min_similarity", min_similarity), ("min_similarity_cross", min_similarity_cross)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        self.document_store = document_store
+        self.model = model
+        self.query_prompt = query_prompt
+        self.corpus_language = corpus_language
+        self.bm25_language = bm25_language
+        self.min_similarity = min_similarity
+        self.min_similarity_cross = min_similarity_cross
+        self.min_claim_similarity = min_claim_similarity
+        self._checker: SupportChecker | None = None
+
+    def warm_up(self) -> None:
+        if self._checker is None:
+            self._checker = make_checker(
+                self.document_store,
+                self.model,
+                query_prompt=self.query_prompt,
+                corpus_language=self.corpus_language,
+                bm25_language=self.bm25_language,
+                min_claim_similarity=self.min_claim_similarity,
+            )
+
+    @property
+    def checker(self) -> SupportChecker:
+        self.warm_up()
+        assert self._checker is not None
+        return self._checker
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self,
+            document_store=self.document_store.to_dict(),
+            model=self.model,
+            query_prompt=self.query_prompt,
+            corpus_language=self.corpus_language,
+            bm25_language=self.bm25_language,
+            min_similarity=self.min_similarity,
+            min_similarity_cross=self.min_similarity_cross,
+            min_claim_similarity=self.min_claim_similarity,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceGate:
+        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
+            data["init_parameters"]["document_store"]
+        )
+        return default_from_dict(cls, data)
+
+    @component.output_types(evidence=list[Evidence], reason=str)
+    def run(self, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
+        """``evidence`` (only when some passes both gates) or ``reason`` (why not)."""
+        if not evidence:
+            return {"reason": "nothing in the archive matches the question"}
+        bar = self.min_similarity if language == self.corpus_language else self.min_similarity_cross
+        best = max(ev.similarity for ev in evidence)
+        if best < bar:
+            return {"reason": f"weak evidence (best similarity {best:.3f} < {bar})"}
+        focus = question_focus(self.checker, focus_question, language)
+        terms = [*focus.numbers, *focus.names]
+        found: list[set[str]] = []
+        for ev in evidence:
+            _, miss = covers(self.checker, focus, ev, language)
+            found.append(set(terms) - set(miss))
+        union = set().union(*found)
+        if union != set(terms):
+            named = [t for t in terms if t not in union]
+            return {"reason": f"the evidence does not mention {', '.join(named)}"}
+        # the sentences mentioning most of what the question names come first (stable: rank breaks ties)
+        order = sorted(range(len(evidence)), key=lambda i: -len(found[i]))
+        kept = [evidence[i] for i in order if found[i] or not terms]
+        return {"evidence": kept}
