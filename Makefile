@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Ingest the seeds into the default index and answer the sample question (local LLM, cited).
+# Ingest the seeds into the default index, answer the sample question (local LLM, cited), then serve
+# the API (and UI) on http://127.0.0.1:7860 until Ctrl-C.
 run: setup
 	$(BIN)/rag ingest seeds/
 	$(BIN)/rag ask "$(QUESTION)" --stream
+	$(BIN)/rag serve --host 127.0.0.1 --port 7860
 
 lint: setup
 	$(BIN)/ruff check rag tests scripts

@@ -70,35 +70,82 @@ def _dump(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+class _Report:
+    """An ingest report received from the service, shaped like the engine's."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        from rag.models import Skipped
+
+        self.data = data
+        for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks", "seconds"):
+            setattr(self, key, data[key])
+        self.skipped = [Skipped(x["origin"], x["reason"]) for x in data["skipped"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+def _progress_bar(json_out: bool) -> Progress:
+    return Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=json_out or not err.is_terminal,
+    )
+
+
+def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> Any:
+    from rag.loaders import count_inputs
+
+    total = count_inputs(paths)
+    with _engine(index) as engine, _progress_bar(json_out) as bar:
+        if engine.recovered:
+            err.print(f"[yellow]recovered:[/] removed the unfinished parts of {len(engine.recovered)} articles")
+        task = bar.add_task("ingest", total=total or None, detail="")
+
+        def progress(done: int, rep: Any) -> None:
+            bar.update(task, advance=done, detail=f"{rep.articles} new, {rep.chunks} chunks")
+
+        return engine.ingest(paths, on_progress=progress)
+
+
+def _ingest_via_service(paths: list[Path], index: Path | None, json_out: bool) -> dict[str, Any] | None:
+    from rag.remote import ingest_via_service, service_token
+    from rag.service import running_service
+
+    info = running_service(_settings(index))
+    if info is None:
+        return None
+    err.print(f"the index is served by rag serve at {info['url']}: sending the files there")
+    with _progress_bar(json_out) as bar:
+        task = bar.add_task("ingest", total=None, detail="via service")
+        return ingest_via_service(
+            info["url"], paths, token=service_token(), on_progress=lambda d, t: bar.update(task, completed=d, total=t)
+        )
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help=".txt .md .html .jsonl .pdf files or folders")],
     index: IndexOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Ingest articles; re-ingesting the same content adds nothing."""
+    """Ingest articles; re-ingesting the same content adds nothing.
+
+    While `rag serve` owns the index, the files are handed to the service (uploaded as a job)."""
+    from rag.errors import IndexLockedError
+
     try:
-        from rag.loaders import count_inputs
-
-        total = count_inputs(paths)
-        with (
-            _engine(index) as engine,
-            Progress(
-                TextColumn("ingesting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(),
-                console=err,
-                disable=json_out or not err.is_terminal,
-            ) as bar,
-        ):
-            task = bar.add_task("ingest", total=total or None, detail="")
-
-            def progress(done: int, rep: Any) -> None:
-                bar.update(task, advance=done, detail=f"{rep.articles} new, {rep.chunks} chunks")
-
-            report = engine.ingest(paths, on_progress=progress)
+        try:
+            report = _ingest_here(paths, index, json_out)
+        except IndexLockedError:
+            data = _ingest_via_service(paths, index, json_out)
+            if data is None:
+                raise
+            report = _Report(data)
     except RagError as e:
         _fail(e)
         return
@@ -278,6 +325,40 @@ def chat(
                 _print_answer(result)
     except RagError as e:
         _fail(e)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 7860,
+    index: IndexOpt = None,
+) -> None:
+    """One process owning the index: REST API under /api, docs at /docs, health at /healthz."""
+    try:
+        settings = _settings(index)
+        if host not in ("127.0.0.1", "localhost", "::1") and not settings.api.token:
+            raise RagError(
+                f"refusing to listen on {host} without an API token",
+                hint="set RAG_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1",
+            )
+        import uvicorn
+
+        from rag.api.app import create_app
+        from rag.service import Service
+
+        service = Service(settings)
+    except RagError as e:
+        _fail(e)
+        return
+    try:
+        app_ = create_app(service)
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{port}"
+        service.start(url)
+        err.print(f"serving {service.engine.settings.index_dir()} at {url} (API docs: {url}/docs)")
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    finally:
+        service.close()
 
 
 @app.command()

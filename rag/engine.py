@@ -5,10 +5,11 @@ CLI, API and UI are thin shells over :class:`Engine`.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,15 @@ def _get(settings: Settings, dotted: str) -> Any:
     return getattr(getattr(settings, section), name)
 
 
+_SUMMARY_FIELDS = ("article_id", "title", "source", "date", "url", "language", "origin", "n_sentences", "n_chunks")
+
+
+def _summary(payload: dict[str, Any]) -> dict[str, Any]:
+    out = {k: payload.get(k) for k in _SUMMARY_FIELDS}
+    out["chars"] = len(payload.get("text") or "")
+    return out
+
+
 def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
     marks = "".join(f"[{n}]" for n in numbers)
     text = claim.text.strip()
@@ -134,6 +144,7 @@ class Engine:
             self.store.close()
             raise
         self.doc_store = NewsDocumentStore(self.store, self.settings)
+        self.recovered = self.recover() if self.store.exists() else []
         self._model: str | None = None
         self._indexing: Pipeline | None = None
         self._search: Pipeline | None = None
@@ -205,14 +216,23 @@ class Engine:
         *,
         batch_size: int = 64,
         on_progress: Callable[[int, IngestReport], None] | None = None,
+        origin_base: Path | None = None,
+        origin_label: str = "",
     ) -> IngestReport:
-        """Ingest files/folders; ``on_progress(articles_done_in_batch, report)`` after each batch."""
+        """Ingest files/folders; ``on_progress(articles_done_in_batch, report)`` after each batch.
+
+        ``origin_base``: origins under this folder are recorded relative to it, after ``origin_label``
+        (uploads are recorded by their file name, not by where the service keeps them)."""
+        base = str(origin_base) + os.sep if origin_base is not None else None
         report = IngestReport()
         started = time.perf_counter()
         self._ensure_collection()
         files: set[str] = set()
         batch: list[Article] = []
         for item in iter_inputs(paths):
+            if base and item.origin.startswith(base):
+                origin = origin_label + item.origin[len(base) :]
+                item = Skipped(origin, item.reason) if isinstance(item, Skipped) else replace(item, origin=origin)
             if isinstance(item, Skipped):
                 report.skipped.append(item)
                 files.add(_origin_file(item.origin))
@@ -241,7 +261,9 @@ class Engine:
     def _ingest_batch(
         self, batch: list[Article], report: IngestReport, on_progress: Callable[[int, IngestReport], None] | None
     ) -> None:
+        self._journal([a.article_id for a in batch])
         out = self.indexing_pipeline.run({"router": {"articles": batch}}, include_outputs_from={"router", "splitter"})
+        self._journal([])
         routed, split = out["router"], out["splitter"]
         report.articles += len(routed["new"])
         report.unchanged += len(routed["unchanged"])
@@ -250,6 +272,59 @@ class Engine:
         report.chunks += len(split["chunks"])
         if on_progress:
             on_progress(len(batch), report)
+
+    # -- crash safety ----------------------------------------------------------------------------
+    def _journal(self, article_ids: list[str]) -> None:
+        """Records (in the index manifest) the articles a batch is writing; cleared when it is done."""
+        meta = self.store.get_meta() or {}
+        if not article_ids and not meta.get("pending"):
+            return
+        self.store.set_meta({**meta, "pending": article_ids})
+
+    def recover(self) -> list[str]:
+        """After a crash mid-batch: remove the partly written points of articles whose record (written
+        last) is missing, so each article is either fully there or absent. Returns the ids cleaned."""
+        meta = self.store.get_meta() or {}
+        pending = list(meta.get("pending") or [])
+        cleaned = []
+        for article_id in pending:
+            unfinished = self.store.count("article", Filters(article_ids=[article_id])) == 0
+            if unfinished and self.store.delete_article(article_id):
+                cleaned.append(article_id)
+        if pending:
+            self.store.set_meta({**meta, "pending": []})
+            self.store.flush()
+        return cleaned
+
+    # -- articles --------------------------------------------------------------------------------
+    def list_articles(
+        self, *, filters: Filters | None = None, limit: int = 50, offset: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of article summaries (no text), in id order, and the offset of the next page."""
+        page, next_offset = self.store.scroll("article", filters, limit=limit, offset=offset)
+        return [_summary(r.payload) for r in page], next_offset
+
+    def get_article(self, article_id: str) -> dict[str, Any] | None:
+        """The stored article: text, metadata and its sentences' spans (for highlighting)."""
+        page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
+        if not page:
+            return None
+        p = page[0].payload
+        spans = p.get("sentence_spans") or []
+        return {
+            **_summary(p),
+            "text": p.get("text", ""),
+            "sentences": [
+                {"sentence_id": f"{article_id}#s{i}", "start": a, "end": b} for i, (a, b) in enumerate(spans)
+            ],
+        }
+
+    def delete_article(self, article_id: str) -> int:
+        """Removes every point of the article (record, chunks, sentences); returns how many."""
+        removed = self.store.delete_article(article_id)
+        if removed:
+            self.store.optimize()  # vacuum: BM25 statistics count live points only again
+        return removed
 
     # -- queries ---------------------------------------------------------------------------------
     def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None) -> SearchResult:

@@ -122,6 +122,14 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(60.0, gt=0)
 
 
+class ApiSettings(BaseModel):
+    token: SecretStr | None = Field(None, description="bearer token every /api call must carry (RAG_API_TOKEN)")
+    max_upload_mb: float = Field(50.0, gt=0, description="largest accepted upload file")
+    max_files: int = Field(200, ge=1, description="files per upload request")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (default: none)")
+    conversations: int = Field(1000, ge=1, description="chat sessions kept in memory (least recently used dropped)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
 
@@ -131,12 +139,14 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     # Flat shortcuts documented in the issues (RAG_QDRANT_URL, RAG_QDRANT_API_KEY, RAG_LLM_BASE_URL, ...).
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
+    api_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _apply_shortcuts(self) -> Settings:
@@ -150,6 +160,8 @@ class Settings(BaseSettings):
             self.llm.api_key = self.llm_api_key
         if self.llm_model:
             self.llm.model = self.llm_model
+        if self.api_token and not self.api.token:
+            self.api.token = self.api_token
         return self
 
     def index_name(self) -> str:

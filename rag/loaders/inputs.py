@@ -80,6 +80,11 @@ def _walk(folder: Path, seen: set[Path]) -> Iterator[Path]:
             yield child
 
 
+def list_files(paths: Sequence[Path]) -> list[Path]:
+    """Every file the given files and folders hold, in ingest order (folders walked as by ingest)."""
+    return list(_files([Path(p) for p in paths]))
+
+
 def count_inputs(paths: Sequence[Path]) -> int:
     """A cheap estimate of how many articles ``iter_inputs`` will yield (for progress bars)."""
     paths = [Path(p) for p in paths]

@@ -161,8 +161,8 @@ class EdgeStore(VectorStore):
             if _is_lock_error(err):
                 raise IndexLockedError(
                     f"the index at {self.path} is already open in another rag process (ingest or serve)",
-                    hint="stop that process or wait for it to finish, then retry "
-                    "(to ingest while serving, use a Qdrant server: RAG_QDRANT_URL)",
+                    hint="wait for that process to finish, or stop it, then retry "
+                    "(while `rag serve` runs on it, `rag ingest` sends its files to the service)",
                 ) from err
             raise IndexStoreError(f"cannot {action} the index at {self.path}: {err}") from err
         return shard

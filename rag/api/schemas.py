@@ -1,0 +1,224 @@
+"""Request and response models of the API (the same shapes as the CLI's ``--json``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from rag.store.base import Filters
+
+
+class FiltersModel(BaseModel):
+    sources: list[str] | None = Field(None, description="only these sources")
+    languages: list[str] | None = Field(None, description="only articles in these languages (ISO codes)")
+    date_from: dt.date | None = Field(None, description="only articles dated on/after this day")
+    date_to: dt.date | None = Field(None, description="only articles dated on/before this day")
+
+    def to_filters(self) -> Filters | None:
+        if not (self.sources or self.languages or self.date_from or self.date_to):
+            return None
+        return Filters(
+            sources=self.sources or None,
+            languages=self.languages or None,
+            date_from=self.date_from.isoformat() if self.date_from else None,
+            date_to=self.date_to.isoformat() if self.date_to else None,
+        )
+
+
+def _not_blank(value: str, name: str) -> str:
+    if not value.strip():
+        raise ValueError(f"the {name} is empty")
+    return value
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=2000, examples=["How many US troops are in Syria?"])
+    answerer: Literal["auto", "extractive", "local", "openai"] | None = None
+    filters: FiltersModel | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, v: str) -> str:
+        return _not_blank(v, "question")
+
+
+class ChatRequest(AskRequest):
+    conversation_id: str | None = Field(
+        None, max_length=64, description="continue this conversation; omitted: a new one is started"
+    )
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(..., min_length=1, max_length=2000, examples=["truppe statunitensi in Siria"])
+    top_k: int = Field(5, ge=1, le=100)
+    filters: FiltersModel | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, v: str) -> str:
+        return _not_blank(v, "query")
+
+
+class CiteRequest(BaseModel):
+    claim: str = Field(..., min_length=1, max_length=5000, examples=["the US has 900 troops in Syria"])
+    top_k: int = Field(5, ge=1, le=100)
+    filters: FiltersModel | None = None
+
+    @field_validator("claim")
+    @classmethod
+    def _claim(cls, v: str) -> str:
+        return _not_blank(v, "claim")
+
+
+class CitationModel(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    source: str
+    sentence_id: str
+    start: int
+    end: int
+    quote: str
+    date: str | None = None
+    url: str | None = None
+    support: list[str] = []
+    highlight: list[int] | None = None
+
+
+class ClaimModel(BaseModel):
+    text: str
+    citations: list[int]
+
+
+class AnswerModel(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[CitationModel]
+    answerer: str
+    timings: dict[str, float]
+    claims: list[ClaimModel] = []
+    standalone_question: str | None = None
+    reason: str | None = None
+
+
+class ChatResponse(BaseModel):
+    conversation_id: str
+    answer: AnswerModel
+
+
+class EvidenceModel(BaseModel):
+    article_id: str
+    sentence_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    similarity: float | None = None
+
+
+class HitModel(BaseModel):
+    article_id: str
+    chunk_id: str
+    score: float
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    start: int
+    end: int
+    text: str
+    sentences: list[EvidenceModel]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    language: str
+    hits: list[HitModel]
+    evidence: list[EvidenceModel]
+    seconds: float
+
+
+class CiteHitModel(BaseModel):
+    article_id: str
+    sentence_id: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+
+
+class CiteResponse(BaseModel):
+    claim: str
+    citations: list[CiteHitModel]
+
+
+class ArticleSummary(BaseModel):
+    article_id: str
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    language: str | None = None
+    origin: str | None = None
+    n_sentences: int | None = None
+    n_chunks: int | None = None
+    chars: int = 0
+
+
+class SentenceSpan(BaseModel):
+    sentence_id: str
+    start: int
+    end: int
+
+
+class ArticleDetail(ArticleSummary):
+    text: str
+    sentences: list[SentenceSpan]
+
+
+class ArticlePage(BaseModel):
+    total: int
+    articles: list[ArticleSummary]
+    next_offset: str | None = Field(None, description="pass as ?offset= for the next page")
+
+
+class DeleteResponse(BaseModel):
+    article_id: str
+    deleted_points: int
+
+
+class JobModel(BaseModel):
+    job_id: str
+    state: Literal["queued", "running", "done", "failed"]
+    created: float
+    files: list[str]
+    total: int
+    done: int
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    resumed: bool = False
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ready", "starting", "failed"]
+    index: str
+    articles: int | None = None
+    error: str | None = None

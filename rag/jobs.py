@@ -1,0 +1,154 @@
+"""Ingest jobs of the service: uploaded files saved under the index, ingested one job at a time.
+
+A job is a folder ``<index>/uploads/<job id>/`` holding the uploaded files and ``job.json`` (its
+state, progress and report). Nothing is lost when the process dies: at the next start every job
+that had not finished is ingested again (ingest is idempotent, and the index's journal has already
+removed any half-written article). Uploaded file names are reduced to a safe base name, so no
+name can escape the job's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InputFileError
+
+JOB_FILE = ".job.json"  # hidden: the loaders skip it when the folder is ingested
+_SAFE = re.compile(r"[^\w.\- ]+")
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """A base name that stays inside its folder: no directories, no leading dots, no odd characters."""
+    base = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip(" .") or "upload"
+    stem, dot, ext = base.rpartition(".")
+    candidate, n = base, 1
+    while candidate.lower() in taken or candidate == JOB_FILE:
+        n += 1
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+@dataclass
+class Job:
+    job_id: str
+    state: str = "queued"  # queued | running | done | failed
+    created: float = field(default_factory=time.time)
+    files: list[str] = field(default_factory=list)
+    total: int = 0
+    done: int = 0
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    resumed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class JobQueue:
+    """One worker thread ingests jobs in order through ``ingest(folder, on_progress) -> report``."""
+
+    def __init__(self, folder: Path, ingest: Callable[[Path, Callable[[int, int], None]], dict[str, Any]]) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._ingest = ingest
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="rag-ingest", daemon=True)
+
+    def start(self) -> list[str]:
+        """Starts the worker; re-queues the jobs an earlier process did not finish. Returns their ids."""
+        resumed = []
+        for job_file in sorted(self.folder.glob(f"*/{JOB_FILE}")):
+            try:
+                job = Job(**json.loads(job_file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                continue
+            self._jobs[job.job_id] = job
+            if job.state in ("queued", "running"):
+                job.state, job.resumed, job.done = "queued", True, 0
+                self._save(job)
+                self._queue.put(job.job_id)
+                resumed.append(job.job_id)
+        self._thread.start()
+        return resumed
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def submit(self, files: list[tuple[str, bytes]]) -> Job:
+        job = Job(job_id=uuid.uuid4().hex[:16])
+        folder = self.folder / job.job_id
+        tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.folder))
+        try:
+            taken: set[str] = set()
+            for name, data in files:
+                target = tmp / safe_name(name, taken)
+                if target.resolve().parent != tmp.resolve():
+                    raise InputFileError(name, "the file name is not allowed")
+                target.write_bytes(data)
+                job.files.append(target.name)
+            job.total = len(job.files)
+            _write_json(tmp / JOB_FILE, job.to_dict())
+            os.replace(tmp, folder)  # the job appears whole, or not at all
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        with self._lock:
+            self._jobs[job.job_id] = job
+        self._queue.put(job.job_id)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(j.state in ("queued", "running") for j in self._jobs.values())
+
+    def _save(self, job: Job) -> None:
+        folder = self.folder / job.job_id
+        if folder.exists():
+            _write_json(folder / JOB_FILE, job.to_dict())
+
+    def _work(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            job = self._jobs[job_id]
+            job.state = "running"
+            self._save(job)
+            folder = self.folder / job_id
+
+            def progress(done: int, total: int, job: Job = job) -> None:
+                job.done, job.total = done, max(total, job.total)
+
+            try:
+                job.report = self._ingest(folder, progress)
+                job.state, job.done = "done", job.total
+                for name in job.files:  # ingested: the index holds the text now
+                    (folder / name).unlink(missing_ok=True)
+            except Exception as err:  # reported through the job, the service goes on
+                job.state, job.error = "failed", str(err)
+            self._save(job)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)

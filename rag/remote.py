@@ -1,0 +1,91 @@
+"""``rag ingest`` while ``rag serve`` owns the index: the files go to the service as an upload job.
+
+The embedded index takes one writer (its write-ahead log locks the folder), so a second process
+never opens it; instead the CLI finds the service's announcement in the index folder, uploads the
+files to ``POST /api/articles`` and follows the job to its report.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from rag.errors import RagError
+from rag.loaders import SUPPORTED_EXTENSIONS, list_files
+from rag.models import Skipped
+
+#: Files per upload request.
+BATCH = 50
+
+
+def ingest_via_service(
+    url: str,
+    paths: Sequence[Path],
+    *,
+    token: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    timeout_s: float = 3600.0,
+) -> dict[str, Any]:
+    """Upload the files to the service and wait for their jobs; returns one merged ingest report."""
+    for p in paths:
+        if not Path(p).exists():
+            raise RagError(f"{p}: no such file or folder")
+    files = list_files(paths)
+    skipped = [
+        Skipped(str(f), f"unsupported file type '{f.suffix}' (supported: {', '.join(SUPPORTED_EXTENSIONS)})")
+        for f in files
+        if f.suffix.lower() not in SUPPORTED_EXTENSIONS
+    ]
+    files = [f for f in files if f.suffix.lower() in SUPPORTED_EXTENSIONS]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    merged: dict[str, Any] = {
+        "files": 0, "articles": 0, "unchanged": 0, "replaced": 0, "sentences": 0, "chunks": 0,
+        "skipped": [{"origin": s.origin, "reason": s.reason} for s in skipped], "seconds": 0.0, "via": url,
+    }  # fmt: skip
+    started = time.monotonic()
+    with httpx.Client(base_url=url, headers=headers, timeout=120.0) as client:
+        for i in range(0, len(files), BATCH):
+            batch = files[i : i + BATCH]
+            names = {f.name: str(f) for f in batch}
+            upload = [("files", (f.name, f.read_bytes())) for f in batch]
+            job = _json(client.post("/api/articles", files=upload), url)
+            while job["state"] in ("queued", "running"):
+                if time.monotonic() - started > timeout_s:
+                    raise RagError(f"the service at {url} did not finish job {job['job_id']} in time")
+                time.sleep(0.5)
+                job = _json(client.get(f"/api/jobs/{job['job_id']}"), url)
+                if on_progress:
+                    on_progress(i + int(job["done"]), len(files))
+            if job["state"] == "failed":
+                raise RagError(f"the service failed ingest job {job['job_id']}: {job['error']}")
+            report = job["report"] or {}
+            for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks"):
+                merged[key] += int(report.get(key, 0))
+            for item in report.get("skipped", []):
+                origin = str(item.get("origin", "")).split("/", 1)[-1]  # "upload <job>/name[:line]"
+                base, _, line = origin.partition(":")
+                merged["skipped"].append(
+                    {"origin": names.get(base, base) + (f":{line}" if line else ""), "reason": item["reason"]}
+                )
+    merged["seconds"] = round(time.monotonic() - started, 3)
+    return merged
+
+
+def _json(resp: httpx.Response, url: str) -> dict[str, Any]:
+    if resp.status_code >= 400:
+        try:
+            err = resp.json()["error"]
+            raise RagError(f"the service at {url} refused the upload: {err['message']}", hint=err.get("hint"))
+        except (ValueError, KeyError, TypeError):
+            raise RagError(f"the service at {url} answered {resp.status_code}") from None
+    data: dict[str, Any] = resp.json()
+    return data
+
+
+def service_token() -> str | None:
+    return os.environ.get("RAG_API_TOKEN") or None

@@ -1,0 +1,141 @@
+"""The service: one process owning the index, shared by the REST API and the UI.
+
+It opens the engine once, warms the models, runs ingest jobs on one worker thread while queries
+keep being answered (Qdrant Edge takes reads and writes concurrently), keeps chat sessions, and
+announces itself in ``<index>/rag_service.json`` so that ``rag ingest`` can hand its work over
+instead of failing on the index lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag.answer.followup import Conversation
+from rag.engine import Engine
+from rag.jobs import JobQueue
+from rag.loaders import count_inputs
+from rag.models import AnswerResult
+from rag.settings import Settings
+from rag.store.base import Filters
+
+SERVICE_FILE = "rag_service.json"
+
+
+def service_file(settings: Settings) -> Path:
+    return settings.index_dir() / SERVICE_FILE
+
+
+def running_service(settings: Settings) -> dict[str, Any] | None:
+    """The announcement of a live service owning this index, if there is one."""
+    path = service_file(settings)
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return dict(info)
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = Engine(settings)
+        self.ready = False
+        self.error: str | None = None
+        self.started = time.time()
+        self._llm_lock = threading.Lock()  # llama.cpp runs one generation at a time
+        self._conv_lock = threading.Lock()
+        self._conversations: OrderedDict[str, Conversation] = OrderedDict()
+        self.jobs = JobQueue(self.engine.settings.index_dir() / "uploads", self._ingest_folder)
+        self.url: str | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self, url: str) -> None:
+        """Announce the service, resume unfinished jobs, and warm the models in the background."""
+        self.url = url
+        path = service_file(self.engine.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"url": url, "pid": os.getpid(), "started": self.started}), encoding="utf-8")
+        threading.Thread(target=self._warm, name="rag-warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            from rag.llm.generators import choose_answerer
+
+            self.engine._ensure_collection()
+            self.engine.warm_up()
+            self.engine.answer_pipeline("extractive")
+            default = choose_answerer(self.engine.settings)
+            if default == "local":
+                self.engine.answer_pipeline(default)
+            self.jobs.start()
+            self.ready = True
+        except Exception as err:  # reported by /healthz
+            self.error = f"{type(err).__name__}: {err}"
+
+    def close(self) -> None:
+        self.jobs.stop()
+        path = service_file(self.engine.settings)
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
+        self.engine.close()
+
+    # -- work ---------------------------------------------------------------------------------------
+    def _ingest_folder(self, folder: Path, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        total = count_inputs([folder])
+        done = 0
+
+        def step(n: int, _report: Any) -> None:
+            nonlocal done
+            done += n
+            progress(done, total)
+
+        label = f"upload {folder.name}/"
+        return self.engine.ingest([folder], on_progress=step, origin_base=folder, origin_label=label).to_dict()
+
+    def ask(
+        self,
+        question: str,
+        *,
+        answerer: str | None = None,
+        filters: Filters | None = None,
+        conversation_id: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> tuple[AnswerResult, str | None]:
+        from rag.llm.generators import choose_answerer
+
+        kind = choose_answerer(self.engine.settings, answerer)
+        conversation = self._conversation(conversation_id) if conversation_id is not None else None
+        lock = self._llm_lock if kind == "local" else None
+        if lock:
+            lock.acquire()
+        try:
+            result = self.engine.ask(
+                question, answerer=kind, filters=filters, conversation=conversation, on_token=on_token
+            )
+        finally:
+            if lock:
+                lock.release()
+        return result, conversation_id
+
+    def new_conversation(self) -> str:
+        return uuid.uuid4().hex
+
+    def _conversation(self, conversation_id: str) -> Conversation:
+        with self._conv_lock:
+            conv = self._conversations.pop(conversation_id, None) or Conversation()
+            self._conversations[conversation_id] = conv
+            while len(self._conversations) > self.settings.api.conversations:
+                self._conversations.popitem(last=False)
+            return conv
