@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 QUESTION ?= How many US troops are in Syria?
 
-.PHONY: setup run test lint eval clean
+.PHONY: setup browser run test lint eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The UI tests drive Debian's chromium with Playwright (its own browser download is unreachable here).
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
 # Ingest the seeds into the default index, answer the sample question (local LLM, cited), then serve
 # the API (and UI) on http://127.0.0.1:7860 until Ctrl-C.
 run: setup
@@ -25,10 +31,11 @@ run: setup
 	$(BIN)/rag serve --host 127.0.0.1 --port 7860
 
 lint: setup
-	$(BIN)/ruff check rag tests scripts
+	$(BIN)/ruff check rag ui tests scripts
+	$(BIN)/ruff format --check rag ui tests scripts
 	$(BIN)/mypy
 
-test: setup lint
+test: setup browser lint
 	$(BIN)/pytest
 
 # Retrieval figures on the SQuAD-it DEV split (../shared), with the peers, as in BENCHMARKS.md.

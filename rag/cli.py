@@ -352,6 +352,9 @@ def serve(
         return
     try:
         app_ = create_app(service)
+        from ui.app import mount_ui
+
+        app_ = mount_ui(app_, service)
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}"
         service.start(url)

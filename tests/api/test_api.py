@@ -151,3 +151,22 @@ def test_serve_refuses_a_public_address_without_a_token(api_index: Path) -> None
 
     res = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--index", str(api_index)])
     assert res.exit_code == 2 and "RAG_API_TOKEN" in res.stderr
+
+
+def test_token_also_guards_the_ui(tmp_path: Path, api_index: Path) -> None:
+    import shutil
+
+    from rag.api.app import create_app
+    from ui.app import mount_ui
+
+    index = tmp_path / "index"
+    shutil.copytree(api_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
+    svc = start_service(index, api={"token": "s3cret-token"})
+    try:
+        with TestClient(mount_ui(create_app(svc), svc)) as c:
+            assert c.get("/config").status_code == 401  # the page's data needs a login
+            assert c.post("/login", data={"username": "x", "password": "wrong"}).status_code == 400
+            assert c.post("/login", data={"username": "x", "password": "s3cret-token"}).status_code == 200
+            assert c.get("/config").status_code == 200
+    finally:
+        svc.close()

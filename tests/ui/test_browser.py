@@ -1,0 +1,189 @@
+"""The Gradio page in a real browser (Debian chromium driven by Playwright) against `rag serve`
+on 127.0.0.1 with the seeds ingested. Screenshots of each state go to test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, SYRIA
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+SHOTS = ROOT / "test-artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(seeded_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    index = tmp_path_factory.mktemp("ui") / "index"
+    shutil.copytree(seeded_index, index)
+    port = _free_port()
+    env = {**os.environ, "RAG_ANSWER__ANSWERER": "extractive"}
+    log = (index.parent / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "serve", "--index", str(index), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, (index.parent / "serve.log").read_text()[-3000:]
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    outside: list[str] = []
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+    pg.goto(server + "/")
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    yield pg
+    assert outside == [], f"the page reached outside: {outside[:5]}"  # works offline
+    context.close()
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_selector("#chatbot .answer:not(.pending)", timeout=60_000)
+
+
+_IN_VIEW = """() => {
+  const el = document.getElementById("active-cite");
+  const box = el && el.closest(".article-view");
+  if (!el || !box) return false;
+  const a = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+  return a.top >= b.top && a.bottom <= b.bottom && a.top >= 0 && a.bottom <= window.innerHeight;
+}"""
+
+
+def _cited_sentence_in_view(page) -> None:  # type: ignore[no-untyped-def]
+    """The highlighted sentence is scrolled into view inside the article pane and the window."""
+    page.wait_for_function(_IN_VIEW, timeout=10_000)
+
+
+def test_answer_and_citation_click_highlights_the_source_sentence(page) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(SHOTS / "0_empty_chat.png"))
+    assert page.locator("text=How many US troops are in Syria?").count() >= 1  # examples on the empty chat
+    _ask(page, "How many US troops are in Syria?")
+    assert "900" in page.inner_text("#chatbot .answer")
+    page.screenshot(path=str(SHOTS / "1_answer.png"))
+    page.click("#chatbot .cite")
+    page.wait_for_selector("#active-cite", timeout=20_000)
+    assert SYRIA in page.inner_text("#active-cite")
+    _cited_sentence_in_view(page)
+    page.screenshot(path=str(SHOTS / "2_citation_opened.png"))
+
+
+def test_unanswerable_question_shows_the_abstention(page) -> None:  # type: ignore[no-untyped-def]
+    _ask(page, "How many US troops are in Afghanistan?")
+    answer = page.locator("#chatbot .answer.abstain")
+    assert answer.count() == 1 and "The archive does not say." in answer.inner_text()
+    assert page.locator("#chatbot .cite").count() == 0
+    page.screenshot(path=str(SHOTS / "3_abstention.png"))
+
+
+def test_citation_lookup_finds_the_sentence(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("button[role=tab]:has-text('Citation lookup')")
+    page.fill("#claim textarea", "the US has 900 troops in Syria")
+    page.click("#cite-go")
+    page.wait_for_selector("#cite-results mark", timeout=30_000)
+    assert SYRIA in page.locator("#cite-results mark").first.inner_text()
+    page.screenshot(path=str(SHOTS / "4_citation_lookup.png"))
+
+
+def test_search_highlights_matching_sentences(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("button[role=tab]:has-text('Search')")
+    page.fill("#search-q textarea", "truppe statunitensi in Siria")
+    page.click("#search-go")
+    page.wait_for_selector("#search-results mark", timeout=30_000)
+    assert any(SYRIA in m for m in page.locator("#search-results mark").all_inner_texts())
+    page.screenshot(path=str(SHOTS / "5_search.png"))
+
+
+def test_upload_ask_cite_then_delete(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    article = tmp_path / "ponte_adige.txt"
+    article.write_text(
+        "Nuovo ponte a Verona\n\nIl nuovo ponte sul fiume Adige a Verona è lungo 412 metri. "
+        "È stato inaugurato dal sindaco <script>window.__pwned = 1</script> tra gli applausi.",
+        encoding="utf-8",
+    )
+    page.click("button[role=tab]:has-text('Library')")
+    page.wait_for_selector("#library-summary", timeout=30_000)
+    page.set_input_files("#upload-files input[type=file]", str(article))
+    page.wait_for_timeout(500)
+    page.click("#upload-go")
+    page.wait_for_selector("#upload-status:has-text('Done')", timeout=120_000)
+    assert "1 new articles" in page.inner_text("#upload-status")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "6_library_uploaded.png"))
+
+    page.click("button[role=tab]:has-text('Chat')")
+    _ask(page, "Quanto è lungo il nuovo ponte sull'Adige a Verona?")
+    assert "412" in page.inner_text("#chatbot .answer")
+    page.click("#chatbot .cite")
+    page.wait_for_selector("#active-cite", timeout=20_000)
+    assert "412 metri" in page.inner_text("#active-cite")
+    _cited_sentence_in_view(page)
+    assert "<script>" in page.inner_text("#sources")  # shown as text, never run
+    assert page.evaluate("window.__pwned") is None
+    page.screenshot(path=str(SHOTS / "7_uploaded_article_cited.png"))
+
+    page.click("button[role=tab]:has-text('Library')")
+    page.click("#delete-choice input")
+    page.keyboard.type("Nuovo ponte")
+    page.click("li[role=option]:has-text('Nuovo ponte a Verona')")
+    page.click("#delete-go")
+    page.wait_for_selector("#delete-status:has-text('Deleted')", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "8_deleted.png"))
+    page.click("button[role=tab]:has-text('Chat')")
+    page.click("button:has-text('New conversation')")
+    _ask(page, "Quanto è lungo il nuovo ponte sull'Adige a Verona?")
+    assert "412" not in page.locator("#chatbot .answer").last.inner_text()

@@ -1,0 +1,99 @@
+"""The page's HTML: article and user text is always escaped, citation marks become chips, the
+cited sentence is marked at its exact offsets, and the library chart picks a telling grouping."""
+
+from __future__ import annotations
+
+from ui import render
+
+EVIL = "<script>alert(1)</script>"
+TEXT = f"Titolo {EVIL}\n\nIl ponte è lungo 412 metri. Fu aperto nel 2020."
+
+
+def _citation(n: int, start: int, end: int, **extra: object) -> dict[str, object]:
+    return {"n": n, "article_id": "a1", "title": EVIL, "start": start, "end": end, "quote": TEXT[start:end], **extra}
+
+
+def test_answer_marks_become_chips_and_text_is_escaped() -> None:
+    html = render.answer_html({"abstained": False, "answer": f"{EVIL} Il ponte è lungo 412 metri [1][2]."})
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.count("class='cite'") == 2 and "data-cite='2'" in html
+
+
+def test_abstention_is_shown_as_such() -> None:
+    html = render.answer_html({"abstained": True, "answer": "The archive does not say.", "reason": EVIL})
+    assert "data-abstained='true'" in html and "<script>" not in html
+
+
+def test_active_citation_is_marked_at_its_offsets() -> None:
+    start = TEXT.index("Il ponte")
+    end = TEXT.index("Fu aperto") - 1
+    second = _citation(2, TEXT.index("Fu aperto"), len(TEXT))
+    result = {"abstained": False, "citations": [_citation(1, start, end, highlight=[start + 17, start + 26]), second]}
+    html = render.sources_html(result, active=1, articles={"a1": TEXT})
+    assert "<script>" not in html
+    assert (
+        "<mark id='active-cite' class='cite-hl active'>Il ponte è lungo <b class='key-span'>412 metri</b>.</mark>"
+        in html
+    )
+    assert "<mark class='cite-hl'>Fu aperto nel 2020.</mark>" in html
+    assert html.count("source-card") == 2
+
+
+def test_only_web_links_are_rendered() -> None:
+    good = render.search_html(
+        {
+            "hits": [
+                {
+                    "article_id": "a",
+                    "title": "t",
+                    "url": "https://x.it/a",
+                    "score": 1.0,
+                    "text": "abc",
+                    "start": 0,
+                    "sentences": [],
+                }
+            ]
+        }
+    )
+    bad = render.search_html(
+        {
+            "hits": [
+                {
+                    "article_id": "a",
+                    "title": "t",
+                    "url": "javascript:alert(1)",
+                    "score": 1.0,
+                    "text": "abc",
+                    "start": 0,
+                    "sentences": [],
+                }
+            ]
+        }
+    )
+    assert "href='https://x.it/a'" in good and "javascript:" not in bad
+
+
+def test_cite_shows_the_sentence_in_context() -> None:
+    start = TEXT.index("Il ponte")
+    hit = {**_citation(1, start, start + 27), "score": 0.9}
+    html = render.cite_html("the bridge is 412 m long", [hit], {"a1": TEXT})
+    assert f"<mark class='cite-hl active'>{TEXT[start : start + 27]}</mark>" in html
+    assert "<script>" not in html
+
+
+def test_chart_groups_by_source_then_month_then_size() -> None:
+    by_source = [{"article_id": str(i), "source": s, "date": None, "n_sentences": 3} for i, s in enumerate("aab")]
+    data, title, _ = render.corpus_chart(by_source)
+    assert title == "Articles per source" and data[0] == {"group": "a", "count": 2}
+    dated = [
+        {"article_id": str(i), "source": "x", "date": d, "n_sentences": 3}
+        for i, d in enumerate(["2024-01-05", "2024-01-09", "2024-02-01"])
+    ]
+    data, title, _ = render.corpus_chart(dated)
+    assert title == "Articles per month" and data == [
+        {"group": "2024-01", "count": 2},
+        {"group": "2024-02", "count": 1},
+    ]
+    plain = [{"article_id": "a", "title": "A", "n_sentences": 3}, {"article_id": "b", "title": "B", "n_sentences": 9}]
+    data, title, _ = render.corpus_chart(plain)
+    assert title == "Sentences per article" and data[0] == {"group": "B", "count": 9}

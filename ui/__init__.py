@@ -1,0 +1,1 @@
+"""The Gradio UI for researchers: a thin shell over :mod:`rag`, mounted into `rag serve`."""
