@@ -434,7 +434,7 @@ def eval_cmd(
             langs=langs,
             peers=peers,
             limit=limit,
-            log=None if json_out else err.print,
+            log=err.print,  # stderr: progress never mixes with --json on stdout
         )
         if answers:
             from rag.eval.answers import run_answer_eval
@@ -447,7 +447,7 @@ def eval_cmd(
                 answerers=kinds,
                 limit=answer_sample,
                 unanswerable_corpus=unanswerable_corpus,
-                log=None if json_out else err.print,
+                log=err.print,  # stderr: progress never mixes with --json on stdout
             )
     except RagError as e:
         _fail(e)

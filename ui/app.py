@@ -66,6 +66,14 @@ def build_ui(service: Service) -> gr.Blocks:
         except RagError:
             return []
 
+    def filter_row() -> tuple[gr.Dropdown, gr.Textbox, gr.Textbox]:
+        with gr.Row():
+            return (
+                gr.Dropdown(source_choices(), multiselect=True, label="Sources"),
+                gr.Textbox(label="From (YYYY-MM-DD)"),
+                gr.Textbox(label="To (YYYY-MM-DD)"),
+            )
+
     def article_texts(result: dict[str, Any] | None) -> dict[str, str]:
         ids = {c["article_id"] for c in (result or {}).get("citations", [])}
         return {i: t for i in ids if (t := engine.article_text(i)) is not None}
@@ -259,10 +267,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         answerer = gr.Dropdown(
                             ANSWERERS, value="default", label="Answerer (default: the service's setting)"
                         )
-                        with gr.Row():
-                            chat_sources = gr.Dropdown(source_choices(), multiselect=True, label="Sources")
-                            chat_from = gr.Textbox(label="From (YYYY-MM-DD)")
-                            chat_to = gr.Textbox(label="To (YYYY-MM-DD)")
+                        chat_sources, chat_from, chat_to = filter_row()
                     clear = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
@@ -275,10 +280,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 )
                 k = gr.Slider(1, 20, value=5, step=1, label="Articles", scale=1)
                 go = gr.Button("Search", variant="primary", scale=1, elem_id="search-go")
-            with gr.Row():
-                search_sources = gr.Dropdown(source_choices(), multiselect=True, label="Sources")
-                search_from = gr.Textbox(label="From (YYYY-MM-DD)")
-                search_to = gr.Textbox(label="To (YYYY-MM-DD)")
+            search_sources, search_from, search_to = filter_row()
             results = gr.HTML(elem_id="search-results")
         with gr.Tab("Citation lookup", id="cite"):
             with gr.Row():

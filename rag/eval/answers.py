@@ -126,7 +126,9 @@ def _answer_metrics(
     abstained_retrieved = 0
     latencies: list[float] = []
     texts: dict[str, str | None] = {}
-    for q in qs:
+    for i, q in enumerate(qs):
+        if i and i % 25 == 0:
+            say(f"  {kind}: {i}/{len(qs)} questions")
         gold = canon.get(q.paragraph_id, q.paragraph_id)
         t0 = time.perf_counter()
         result: AnswerResult = engine.ask(q.text, answerer=kind)

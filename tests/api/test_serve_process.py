@@ -4,12 +4,9 @@ an upload loses nothing and duplicates nothing."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,44 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.serve import ENV, RAG, Server
+
 pytestmark = pytest.mark.slow
-RAG = [sys.executable, "-m", "rag.cli"]
-ENV = {**os.environ, "RAG_ANSWER__ANSWERER": "extractive"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, index: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("a") as fh:
-            self.proc = subprocess.Popen(
-                [*RAG, "serve", "--index", str(index), "--port", str(self.port)],
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                env=ENV,
-            )
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"rag serve did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
 
 
 @pytest.fixture()

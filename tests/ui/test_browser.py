@@ -3,19 +3,14 @@ on 127.0.0.1 with the seeds ingested. Screenshots of each state go to test-artif
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import ROOT, SYRIA
+from tests.serve import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SHOTS = ROOT / "test-artifacts" / "ui"
@@ -30,38 +25,13 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(seeded_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     index = tmp_path_factory.mktemp("ui") / "index"
     shutil.copytree(seeded_index, index)
-    port = _free_port()
-    env = {**os.environ, "RAG_ANSWER__ANSWERER": "extractive"}
-    log = (index.parent / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--index", str(index), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (index.parent / "serve.log").read_text()[-3000:]
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=60)
+    srv = Server(index, index.parent / "serve.log")
+    yield srv.url
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
