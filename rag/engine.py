@@ -28,7 +28,7 @@ from rag.pipelines.ask import answer_inputs, build_answer_pipeline
 from rag.pipelines.embedders import model_path
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
-from rag.settings import SCHEMA_VERSION, Settings
+from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore
 from rag.store.factory import open_store
@@ -36,6 +36,7 @@ from rag.store.factory import open_store
 #: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
 SHAPING = (
     "embedding.model",
+    "embedding.backend",
     "embedding.passage_prompt",
     "embedding.query_prompt",
     "embedding.meta_fields_to_embed",
@@ -118,14 +119,17 @@ def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
 
 
 def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None) -> Settings:
-    """An existing index decides how queries are embedded: take its shaping settings."""
+    """An existing index decides how queries are embedded: take its shaping settings.
+
+    Indexes built before ``embedding.backend`` existed do not name one: they were built with torch."""
     if not meta or "settings" not in meta:
         return settings
+    stored = {"embedding.backend": LEGACY_BACKEND, **meta["settings"]}
     data = settings.model_dump()
     for dotted in SHAPING:
         section, name = dotted.split(".")
-        if dotted in meta["settings"]:
-            data[section][name] = meta["settings"][dotted]
+        if dotted in stored:
+            data[section][name] = stored[dotted]
     return Settings(**data)
 
 

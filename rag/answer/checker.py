@@ -16,9 +16,15 @@ def make_checker(
     corpus_language: str,
     bm25_language: str,
     min_claim_similarity: float,
+    backend: str = "torch",
 ) -> SupportChecker:
     words = CrossLingualBm25Embedder(
-        store, model, query_prompt=query_prompt, corpus_language=corpus_language, bm25_language=bm25_language
+        store,
+        model,
+        query_prompt=query_prompt,
+        corpus_language=corpus_language,
+        bm25_language=bm25_language,
+        backend=backend,
     )
     words.warm_up()
     return SupportChecker(

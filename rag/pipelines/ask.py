@@ -21,6 +21,7 @@ def build_answer_pipeline(settings: Settings, store: NewsDocumentStore, model: s
         "corpus_language": settings.retrieval.corpus_language,
         "bm25_language": settings.retrieval.bm25_language,
         "min_claim_similarity": settings.answer.min_claim_similarity,
+        "backend": settings.embedding.backend,
     }
     a = settings.answer
     p = Pipeline()

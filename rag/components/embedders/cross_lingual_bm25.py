@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
-from haystack_integrations.components.embedders.sentence_transformers import SentenceTransformersDocumentEmbedder
 
+from rag.components.embedders.backend_embedders import BackendDocumentEmbedder
 from rag.components.preprocessors.term_vocabulary import term_doc_id
 from rag.store.bm25 import Bm25Encoder
 from rag.store.document_store import NewsDocumentStore, point_id
@@ -43,6 +43,7 @@ class CrossLingualBm25Embedder:
         neighbors: int = 2,
         margin: float = 0.04,
         max_words: int = 16,
+        backend: str = "torch",
     ) -> None:
         if neighbors < 1 or max_words < 1:
             raise ValueError(f"neighbors ({neighbors}) and max_words ({max_words}) must be >= 1")
@@ -56,9 +57,11 @@ class CrossLingualBm25Embedder:
         self.neighbors = neighbors
         self.margin = margin
         self.max_words = max_words
+        self.backend = backend
         self._encoders: dict[str, Bm25Encoder] = {}
         self._cache: dict[str, np.ndarray] = {}
-        self._words = SentenceTransformersDocumentEmbedder(
+        self._words = BackendDocumentEmbedder(
+            runtime=backend,
             model=model,
             prefix=query_prompt,
             batch_size=32,
@@ -83,6 +86,7 @@ class CrossLingualBm25Embedder:
             neighbors=self.neighbors,
             margin=self.margin,
             max_words=self.max_words,
+            backend=self.backend,
         )
 
     @classmethod

@@ -30,6 +30,7 @@ class ExtractiveAnswerer:
         bm25_language: str = "italian",
         max_claims: int = 1,
         min_claim_similarity: float = 0.85,
+        backend: str = "torch",
     ) -> None:
         if max_claims < 1:
             raise ValueError(f"max_claims must be >= 1, got {max_claims}")
@@ -40,6 +41,7 @@ class ExtractiveAnswerer:
         self.bm25_language = bm25_language
         self.max_claims = max_claims
         self.min_claim_similarity = min_claim_similarity
+        self.backend = backend
         self._checker: SupportChecker | None = None
 
     def warm_up(self) -> None:
@@ -51,6 +53,7 @@ class ExtractiveAnswerer:
                 corpus_language=self.corpus_language,
                 bm25_language=self.bm25_language,
                 min_claim_similarity=self.min_claim_similarity,
+                backend=self.backend,
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +66,7 @@ class ExtractiveAnswerer:
             bm25_language=self.bm25_language,
             max_claims=self.max_claims,
             min_claim_similarity=self.min_claim_similarity,
+            backend=self.backend,
         )
 
     @classmethod

@@ -35,6 +35,7 @@ class EvidenceGate:
         min_similarity: float = 0.84,
         min_similarity_cross: float = 0.795,
         min_claim_similarity: float = 0.85,
+        backend: str = "torch",
     ) -> None:
         for name, value in (("min_similarity", min_similarity), ("min_similarity_cross", min_similarity_cross)):
             if not 0 <= value <= 1:
@@ -47,6 +48,7 @@ class EvidenceGate:
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity_cross
         self.min_claim_similarity = min_claim_similarity
+        self.backend = backend
         self._checker: SupportChecker | None = None
 
     def warm_up(self) -> None:
@@ -58,6 +60,7 @@ class EvidenceGate:
                 corpus_language=self.corpus_language,
                 bm25_language=self.bm25_language,
                 min_claim_similarity=self.min_claim_similarity,
+                backend=self.backend,
             )
 
     @property
@@ -77,6 +80,7 @@ class EvidenceGate:
             min_similarity=self.min_similarity,
             min_similarity_cross=self.min_similarity_cross,
             min_claim_similarity=self.min_claim_similarity,
+            backend=self.backend,
         )
 
     @classmethod

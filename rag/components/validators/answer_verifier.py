@@ -32,6 +32,7 @@ class AnswerVerifier:
         corpus_language: str = "it",
         bm25_language: str = "italian",
         min_claim_similarity: float = 0.85,
+        backend: str = "torch",
     ) -> None:
         self.document_store = document_store
         self.model = model
@@ -39,6 +40,7 @@ class AnswerVerifier:
         self.corpus_language = corpus_language
         self.bm25_language = bm25_language
         self.min_claim_similarity = min_claim_similarity
+        self.backend = backend
         self._checker: SupportChecker | None = None
 
     def warm_up(self) -> None:
@@ -50,6 +52,7 @@ class AnswerVerifier:
                 corpus_language=self.corpus_language,
                 bm25_language=self.bm25_language,
                 min_claim_similarity=self.min_claim_similarity,
+                backend=self.backend,
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +64,7 @@ class AnswerVerifier:
             corpus_language=self.corpus_language,
             bm25_language=self.bm25_language,
             min_claim_similarity=self.min_claim_similarity,
+            backend=self.backend,
         )
 
     @classmethod
