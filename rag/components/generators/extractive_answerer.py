@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 
-from rag.answer.checker import make_checker
+from rag.answer.checker import CheckerComponent
 from rag.answer.evidence import Evidence
 from rag.answer.spans import has_answer_type, key_span
-from rag.answer.support import SupportChecker
 from rag.answer.verify import DraftClaim, question_focus
 from rag.store.document_store import NewsDocumentStore
 
 
 @component
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(CheckerComponent):
     """Outputs at most ``max_claims`` claims, each a sentence (or its key span) citing itself."""
 
     def __init__(
@@ -34,47 +33,19 @@ class ExtractiveAnswerer:
     ) -> None:
         if max_claims < 1:
             raise ValueError(f"max_claims must be >= 1, got {max_claims}")
-        self.document_store = document_store
-        self.model = model
-        self.query_prompt = query_prompt
-        self.corpus_language = corpus_language
-        self.bm25_language = bm25_language
         self.max_claims = max_claims
-        self.min_claim_similarity = min_claim_similarity
-        self.backend = backend
-        self._checker: SupportChecker | None = None
-
-    def warm_up(self) -> None:
-        if self._checker is None:
-            self._checker = make_checker(
-                self.document_store,
-                self.model,
-                query_prompt=self.query_prompt,
-                corpus_language=self.corpus_language,
-                bm25_language=self.bm25_language,
-                min_claim_similarity=self.min_claim_similarity,
-                backend=self.backend,
-            )
+        self._init_checker(
+            document_store,
+            model,
+            query_prompt=query_prompt,
+            corpus_language=corpus_language,
+            bm25_language=bm25_language,
+            min_claim_similarity=min_claim_similarity,
+            backend=backend,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            model=self.model,
-            query_prompt=self.query_prompt,
-            corpus_language=self.corpus_language,
-            bm25_language=self.bm25_language,
-            max_claims=self.max_claims,
-            min_claim_similarity=self.min_claim_similarity,
-            backend=self.backend,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExtractiveAnswerer:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
+        return self._to_dict(max_claims=self.max_claims)
 
     @component.output_types(claims=list[DraftClaim])
     def run(self, question: str, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 
-from rag.answer.checker import make_checker
+from rag.answer.checker import CheckerComponent
 from rag.answer.evidence import Evidence
-from rag.answer.support import SupportChecker
 from rag.answer.verify import covers, question_focus
 from rag.store.document_store import NewsDocumentStore
 
 
 @component
-class EvidenceGate:
+class EvidenceGate(CheckerComponent):
     def __init__(
         self,
         document_store: NewsDocumentStore,
@@ -40,55 +39,20 @@ class EvidenceGate:
         for name, value in (("min_similarity", min_similarity), ("min_similarity_cross", min_similarity_cross)):
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
-        self.document_store = document_store
-        self.model = model
-        self.query_prompt = query_prompt
-        self.corpus_language = corpus_language
-        self.bm25_language = bm25_language
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity_cross
-        self.min_claim_similarity = min_claim_similarity
-        self.backend = backend
-        self._checker: SupportChecker | None = None
-
-    def warm_up(self) -> None:
-        if self._checker is None:
-            self._checker = make_checker(
-                self.document_store,
-                self.model,
-                query_prompt=self.query_prompt,
-                corpus_language=self.corpus_language,
-                bm25_language=self.bm25_language,
-                min_claim_similarity=self.min_claim_similarity,
-                backend=self.backend,
-            )
-
-    @property
-    def checker(self) -> SupportChecker:
-        self.warm_up()
-        assert self._checker is not None
-        return self._checker
+        self._init_checker(
+            document_store,
+            model,
+            query_prompt=query_prompt,
+            corpus_language=corpus_language,
+            bm25_language=bm25_language,
+            min_claim_similarity=min_claim_similarity,
+            backend=backend,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            model=self.model,
-            query_prompt=self.query_prompt,
-            corpus_language=self.corpus_language,
-            bm25_language=self.bm25_language,
-            min_similarity=self.min_similarity,
-            min_similarity_cross=self.min_similarity_cross,
-            min_claim_similarity=self.min_claim_similarity,
-            backend=self.backend,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvidenceGate:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
+        return self._to_dict(min_similarity=self.min_similarity, min_similarity_cross=self.min_similarity_cross)
 
     @component.output_types(evidence=list[Evidence], reason=str)
     def run(self, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:

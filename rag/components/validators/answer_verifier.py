@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 from haystack.dataclasses import ChatMessage
 
-from rag.answer.checker import make_checker
+from rag.answer.checker import CheckerComponent
 from rag.answer.evidence import Evidence
-from rag.answer.support import SupportChecker
 from rag.answer.verify import DraftClaim, clean_claim, locate, parse_reply
 from rag.store.document_store import NewsDocumentStore
 from rag.text.sentences import split_sentences
 
 
 @component
-class AnswerVerifier:
+class AnswerVerifier(CheckerComponent):
     def __init__(
         self,
         document_store: NewsDocumentStore,
@@ -34,45 +33,18 @@ class AnswerVerifier:
         min_claim_similarity: float = 0.85,
         backend: str = "torch",
     ) -> None:
-        self.document_store = document_store
-        self.model = model
-        self.query_prompt = query_prompt
-        self.corpus_language = corpus_language
-        self.bm25_language = bm25_language
-        self.min_claim_similarity = min_claim_similarity
-        self.backend = backend
-        self._checker: SupportChecker | None = None
-
-    def warm_up(self) -> None:
-        if self._checker is None:
-            self._checker = make_checker(
-                self.document_store,
-                self.model,
-                query_prompt=self.query_prompt,
-                corpus_language=self.corpus_language,
-                bm25_language=self.bm25_language,
-                min_claim_similarity=self.min_claim_similarity,
-                backend=self.backend,
-            )
+        self._init_checker(
+            document_store,
+            model,
+            query_prompt=query_prompt,
+            corpus_language=corpus_language,
+            bm25_language=bm25_language,
+            min_claim_similarity=min_claim_similarity,
+            backend=backend,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            model=self.model,
-            query_prompt=self.query_prompt,
-            corpus_language=self.corpus_language,
-            bm25_language=self.bm25_language,
-            min_claim_similarity=self.min_claim_similarity,
-            backend=self.backend,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AnswerVerifier:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
+        return self._to_dict()
 
     @component.output_types(claims=list[DraftClaim], raw=str)
     def run(self, replies: list[ChatMessage], language: str, evidence: list[Evidence]) -> dict[str, Any]:
