@@ -351,6 +351,7 @@ def serve(
         _fail(e)
         return
     try:
+        service.warm_in_background()  # the models load while the app and UI are built
         app_ = create_app(service)
         from ui.app import mount_ui
 

@@ -56,17 +56,28 @@ class Service:
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self.jobs = JobQueue(self.engine.settings.index_dir() / "uploads", self._ingest_folder)
         self.url: str | None = None
+        #: the local LLM: "loading" until warm, then "ready" (or "not used", "remote", "failed")
+        self.llm = "loading"
+        self._warm_thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
+    def warm_in_background(self) -> None:
+        """Load the models on a background thread (call early: it overlaps building the app)."""
+        if self._warm_thread is None:
+            self._warm_thread = threading.Thread(target=self._warm, name="rag-warm-up", daemon=True)
+            self._warm_thread.start()
+
     def start(self, url: str) -> None:
         """Announce the service, resume unfinished jobs, and warm the models in the background."""
         self.url = url
         path = service_file(self.engine.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"url": url, "pid": os.getpid(), "started": self.started}), encoding="utf-8")
-        threading.Thread(target=self._warm, name="rag-warm-up", daemon=True).start()
+        self.warm_in_background()
 
     def _warm(self) -> None:
+        """Ready once search, citation lookup and the extractive answerer are warm; the local LLM (when it is
+        the default) loads after that, holding the LLM lock, so a question for it waits instead of failing."""
         try:
             from rag.llm.generators import choose_answerer
 
@@ -74,12 +85,22 @@ class Service:
             self.engine.warm_up()
             self.engine.answer_pipeline("extractive")
             default = choose_answerer(self.engine.settings)
-            if default == "local":
+            if default != "local":
+                self.llm = "not used" if default == "extractive" else "remote"
+                self._go()
+                return
+            with self._llm_lock:
+                self._go()
                 self.engine.answer_pipeline(default)
-            self.jobs.start()
-            self.ready = True
+            self.llm = "ready"
         except Exception as err:  # reported by /healthz
             self.error = f"{type(err).__name__}: {err}"
+            if self.llm == "loading":
+                self.llm = "failed"
+
+    def _go(self) -> None:
+        self.jobs.start()
+        self.ready = True
 
     def close(self) -> None:
         self.jobs.stop()

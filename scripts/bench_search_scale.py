@@ -514,6 +514,20 @@ def embed_questions(engine: Any, queries: list[tuple[str, str]]) -> np.ndarray:
     return np.asarray([dense.run(q)["embedding"] for _, q in queries], dtype=np.float32)
 
 
+def set_query_backend(path: Path, settings: Any, backend: str) -> None:
+    """Record ``backend`` as the index's encoder so queries are embedded with it. The synthetic vectors
+    (real fp32 vectors + noise at cosine .96) stand for any backend's: bf16 vectors are .99999 from fp32."""
+    from rag.store.factory import open_store
+
+    store = open_store(settings)
+    try:
+        meta = store.get_meta() or {}
+        meta.setdefault("settings", {})["embedding.backend"] = backend
+        store.set_meta(meta)
+    finally:
+        store.close()
+
+
 def measure_edge(args: argparse.Namespace, n: int, variant: str) -> dict:
     from rag.engine import Engine
 
@@ -524,8 +538,11 @@ def measure_edge(args: argparse.Namespace, n: int, variant: str) -> dict:
     from rag.settings import Settings
 
     settings = Settings(**data)
+    if args.query_backend:
+        set_query_backend(path, settings, args.query_backend)
     queries = load_queries(args.questions, args.queries, args.seed)
     report: dict[str, Any] = {"size": n, "variant": variant, "backend": "qdrant-edge"}
+    report["query_backend"] = args.query_backend or "as built"
     report["build"] = json.loads((path / "bench_build.json").read_text())
     report["disk_mb"] = du_mb(path)
     report["rss_before_open_mb"] = rss_mb()
@@ -635,6 +652,7 @@ def main() -> None:
     ap.add_argument("--peer-queries", type=int, default=20, help="DEV questions timed on the (slow) peer")
     ap.add_argument("--recall-queries", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--query-backend", default="", help="embed queries with this embedding.backend (synthetic indexes)")
     ap.add_argument("--sigma", type=float, default=0.015, help="Gaussian noise per dimension on the DEV vectors")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench_scale"))

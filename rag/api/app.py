@@ -126,7 +126,13 @@ def create_app(service: Service) -> FastAPI:
     def healthz() -> Any:
         index = str(settings.index.qdrant_url or settings.index_dir())
         if service.ready:
-            return s.Health(status="ready", index=index, articles=service.engine.store.count("article"))
+            return s.Health(
+                status="ready",
+                index=index,
+                articles=service.engine.store.count("article"),
+                llm=service.llm,
+                error=service.error,
+            )
         status = "failed" if service.error else "starting"
         return JSONResponse(s.Health(status=status, index=index, error=service.error).model_dump(), status_code=503)
 

@@ -221,4 +221,5 @@ class Health(BaseModel):
     status: Literal["ready", "starting", "failed"]
     index: str
     articles: int | None = None
+    llm: str | None = Field(None, description="local LLM: loading, ready, not used, remote or failed")
     error: str | None = None

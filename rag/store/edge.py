@@ -56,11 +56,17 @@ def _optimizers() -> qe.EdgeOptimizersConfig:
 
 
 def _edge_config(dim: int) -> qe.EdgeConfig:
-    """The schema; HNSW, memory placement (payload on disk, vectors mmapped) stay Qdrant's defaults."""
+    """The schema; HNSW and vector placement stay Qdrant's defaults.
+
+    Payloads are ``Cached`` (read into the page cache when the index opens) instead of Qdrant's
+    ``Cold``: every search reads ~100 payloads (chunks, sentence candidates, evidence), and cold
+    they cost ~115 page faults from disk per new question at 100k chunks (p50 60 -> 39 ms,
+    scripts/bench_search_scale.py, BENCHMARKS.md). Applied when an existing index is opened too."""
     return qe.EdgeConfig(
         vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
         sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         optimizers=_optimizers(),
+        payload_memory=qe.Memory.Cached,
         wal_enabled=True,
     )
 

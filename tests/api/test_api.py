@@ -25,6 +25,7 @@ def _error(resp, status: int) -> dict:  # type: ignore[no-untyped-def]
 def test_health_docs_and_openapi(client: TestClient) -> None:
     health = client.get("/healthz").json()
     assert health["status"] == "ready" and health["articles"] == 2
+    assert health["llm"] == "not used"  # this service answers extractively
     spec = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/ask/stream", "/api/search", "/api/cite", "/api/chat", "/api/articles"} <= set(
         spec["paths"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
@@ -112,6 +113,20 @@ def test_retriever_collapses_articles_and_uses_sentences(store: NewsDocumentStor
     assert docs[0].score is not None and docs[0].score >= docs[-1].score  # type: ignore[operator]
     only_sport = retriever.run(query_embedding=query, filters=_filters(sources=["sport"]))["documents"]
     assert {d.meta["article_id"] for d in only_sport} == {"b2"}
+
+
+def test_retriever_and_ranker_take_the_query_vector_as_array_or_list(store: NewsDocumentStore) -> None:
+    """The pipeline hands an array (cheap for Haystack to copy); a list gives the same results."""
+    query = _vec("Gli Stati Uniti hanno 900 soldati in Siria.")
+    retriever = QdrantHybridRetriever(store, top_k=5, sentence_weight=1.0)
+    as_list = retriever.run(query_embedding=query, language="en")["documents"]
+    as_array = retriever.run(query_embedding=np.asarray(query, dtype=np.float32), language="en")["documents"]
+    assert [d.id for d in as_array] == [d.id for d in as_list] and as_list
+    ranker = EvidenceSentenceRanker(store, per_hit=2)
+    ev_list = ranker.run(as_list, query_embedding=query, language="en")["evidence"]
+    ev_array = ranker.run(as_list, query_embedding=np.asarray(query, dtype=np.float32), language="en")["evidence"]
+    assert [e.sentence_id for e in ev_array] == [e.sentence_id for e in ev_list] and ev_list
+    assert retriever.sentence_request(np.zeros(0, dtype=np.float32), None) is None  # empty vector: no dense leg
 
 
 def test_retriever_bm25_weight_depends_on_language(store: NewsDocumentStore) -> None:

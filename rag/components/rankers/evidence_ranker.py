@@ -13,7 +13,7 @@ from typing import Any
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.retrievers.hybrid_retriever import sparse_tuple
+from rag.components.retrievers.hybrid_retriever import QueryVector, sparse_tuple
 from rag.models import EvidenceSentence, SearchHit
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore
@@ -71,7 +71,7 @@ class EvidenceSentenceRanker:
     def request(
         self,
         chunks: list[Document],
-        query_embedding: list[float] | None,
+        query_embedding: QueryVector | None,
         sparse_embedding: SparseEmbedding | None,
         language: str,
     ) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class EvidenceSentenceRanker:
 
     def similarity_request(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """The same sentences ranked by dense similarity alone (a calibrated relevance signal)."""
-        if not request["dense"]:
+        if request["dense"] is None or len(request["dense"]) == 0:
             return None
         return {**request, "sparse": None, "fusion": "dense"}
 
@@ -146,7 +146,7 @@ class EvidenceSentenceRanker:
     def run(
         self,
         documents: list[Document],
-        query_embedding: list[float] | None = None,
+        query_embedding: QueryVector | None = None,
         sparse_embedding: SparseEmbedding | None = None,
         language: str = "it",
     ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
@@ -21,6 +22,10 @@ from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, record_to_document
 
 FUSIONS = ("rrf", "dbsf", "dense", "bm25")
+
+#: A dense query vector: the pipeline's query embedder gives an array (cheap for Haystack to copy
+#: between components), callers outside a pipeline may pass a plain list.
+QueryVector = np.ndarray | list[float]
 
 
 def sparse_tuple(sparse: SparseEmbedding | None) -> tuple[list[int], list[float]] | None:
@@ -95,7 +100,7 @@ class QdrantHybridRetriever:
 
     def request(
         self,
-        query_embedding: list[float] | None,
+        query_embedding: QueryVector | None,
         sparse_embedding: SparseEmbedding | None,
         language: str,
         filters: Filters | None,
@@ -120,8 +125,8 @@ class QdrantHybridRetriever:
             "filters": filters,
         }
 
-    def sentence_request(self, query_embedding: list[float] | None, filters: Filters | None) -> dict[str, Any] | None:
-        if self.sentence_weight <= 0 or not query_embedding:
+    def sentence_request(self, query_embedding: QueryVector | None, filters: Filters | None) -> dict[str, Any] | None:
+        if self.sentence_weight <= 0 or query_embedding is None or len(query_embedding) == 0:
             return None
         return {
             "kind": "sentence",
@@ -167,7 +172,7 @@ class QdrantHybridRetriever:
     @component.output_types(documents=list[Document])
     def run(
         self,
-        query_embedding: list[float] | None = None,
+        query_embedding: QueryVector | None = None,
         sparse_embedding: SparseEmbedding | None = None,
         language: str = "it",
         filters: Filters | None = None,
