@@ -80,6 +80,7 @@ class _Report:
         for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks", "seconds"):
             setattr(self, key, data[key])
         self.skipped = [Skipped(x["origin"], x["reason"]) for x in data["skipped"]]
+        self.resumed = list(data.get("resumed", []))
 
     def to_dict(self) -> dict[str, Any]:
         return self.data
@@ -87,7 +88,7 @@ class _Report:
 
 def _progress_bar(json_out: bool) -> Progress:
     return Progress(
-        TextColumn("ingesting"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
@@ -103,8 +104,11 @@ def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> Any:
     total = count_inputs(paths)
     with _engine(index) as engine, _progress_bar(json_out) as bar:
         if engine.recovered:
-            err.print(f"[yellow]recovered:[/] removed the unfinished parts of {len(engine.recovered)} articles")
-        task = bar.add_task("ingest", total=total or None, detail="")
+            err.print(
+                f"[yellow]recovered:[/] an earlier ingest was interrupted while writing {len(engine.recovered)} "
+                "articles; their unfinished parts were removed (they are written again if they are in this ingest)"
+            )
+        task = bar.add_task("ingesting", total=total or None, detail="")
 
         def progress(done: int, rep: Any) -> None:
             bar.update(task, advance=done, detail=f"{rep.articles} new, {rep.chunks} chunks")
@@ -121,7 +125,7 @@ def _ingest_via_service(paths: list[Path], index: Path | None, json_out: bool) -
         return None
     err.print(f"the index is served by rag serve at {info['url']}: sending the files there")
     with _progress_bar(json_out) as bar:
-        task = bar.add_task("ingest", total=None, detail="via service")
+        task = bar.add_task("ingesting", total=None, detail="via service")
         return ingest_via_service(
             info["url"], paths, token=service_token(), on_progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
@@ -159,6 +163,13 @@ def ingest(
     )
     for s in report.skipped:
         out.print(f"  [yellow]skipped[/] {escape(s.origin)}: {escape(s.reason)}")
+    resumed = report.resumed
+    if resumed:
+        out.print(
+            f"resumed an interrupted ingest: {len(resumed)} unfinished articles written again "
+            f"({escape(', '.join(resumed[:5]))}{', …' if len(resumed) > 5 else ''}); "
+            "articles it had finished were kept as they were (counted as unchanged)"
+        )
 
 
 @app.command()
@@ -363,6 +374,62 @@ def serve(
         uvicorn.run(app_, host=host, port=port, log_level="warning")
     finally:
         service.close()
+
+
+@app.command()
+def export(
+    target: Annotated[Path, typer.Argument(help="the JSON Lines file to write (replaced atomically)")],
+    index: IndexOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Back up every article (text + metadata) to JSON Lines; `rag ingest FILE` reads it back as it was."""
+    from rag.lifecycle import export_jsonl
+    from rag.store.factory import open_store
+
+    try:
+        settings = _settings(index)
+        if not settings.index.qdrant_url and not (settings.index_dir() / "edge_config.json").exists():
+            raise RagError(f"no index at {settings.index_dir()}", hint="pass --index PATH of an existing index")
+        with open_store(settings) as store:
+            n = export_jsonl(store, target)
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump({"file": str(target), "articles": n})
+        return
+    out.print(f"exported {n} articles to {escape(str(target))} (rag ingest {escape(str(target))} reads them back)")
+
+
+@app.command()
+def reindex(
+    index: IndexOpt = None,
+    to: Annotated[Path | None, typer.Option("--to", help="build the new index here (default: in place)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rebuild an index from its own stored articles with the current settings and model (no original
+    files needed): after a model update or a chunking change. The old index stays until the new one is complete."""
+    from rag.lifecycle import reindex as rebuild
+
+    try:
+        settings = _settings(index)
+        source = settings.index_dir()
+        with _progress_bar(json_out) as bar:
+            task = bar.add_task("reindexing", total=None, detail=str(source))
+            report = rebuild(
+                source, settings, to, on_progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except RagError as e:
+        _fail(e)
+        return
+    if json_out:
+        _dump(report.to_dict())
+        return
+    where = "in place" if report.replaced_in_place else f"into {escape(report.target)}"
+    out.print(
+        f"rebuilt {report.articles} articles ({report.sentences} sentences, {report.chunks} chunks) from "
+        f"{escape(report.source)} {where} in {report.seconds:.1f} s"
+    )
 
 
 @app.command()

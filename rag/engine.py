@@ -21,6 +21,8 @@ from rag.answer import prompts
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, Turn, resolve
 from rag.answer.verify import DraftClaim, build_citations
+from rag.components.preprocessors.article_splitter import content_hash
+from rag.embedding.identity import model_checksum
 from rag.errors import IndexStoreError, LLMError, RagError
 from rag.loaders import iter_inputs
 from rag.models import AnswerResult, Article, Claim, EvidenceSentence, SearchHit, Skipped
@@ -30,7 +32,7 @@ from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
-from rag.store.document_store import NewsDocumentStore
+from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
 
 #: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
@@ -57,6 +59,9 @@ class IngestReport:
     chunks: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    #: ids of articles an interrupted ingest left unfinished (removed when the index opened) that this
+    #: run wrote again
+    resumed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,19 +123,36 @@ def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
     return f"{text} {marks}"
 
 
-def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None) -> Settings:
+def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where: str = "the index") -> Settings:
     """An existing index decides how queries are embedded: take its shaping settings.
 
-    Indexes built before ``embedding.backend`` existed do not name one: they were built with torch."""
+    A shaping setting given explicitly (an RAG_* variable, an option) that differs from the index's
+    is refused: the index's vectors were made another way, and mixing them is never done. Indexes
+    built before ``embedding.backend`` existed do not name one: they were built with torch."""
     if not meta or "settings" not in meta:
         return settings
     stored = {"embedding.backend": LEGACY_BACKEND, **meta["settings"]}
     data = settings.model_dump()
+    clashes = []
     for dotted in SHAPING:
         section, name = dotted.split(".")
-        if dotted in stored:
-            data[section][name] = stored[dotted]
+        if dotted not in stored:
+            continue
+        mine = data[section][name]
+        if name in getattr(settings, section).model_fields_set and _same(mine) != _same(stored[dotted]):
+            clashes.append(f"{dotted} is {mine!r} here but {stored[dotted]!r} in the index")
+        data[section][name] = stored[dotted]
+    if clashes:
+        raise IndexStoreError(
+            f"{where} was built with other settings: " + "; ".join(clashes),
+            hint="rebuild it from its stored articles with these settings: rag reindex --index "
+            f"{settings.index_dir()} (or unset the setting to use the index as it is)",
+        )
     return Settings(**data)
+
+
+def _same(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
 
 
 class Engine:
@@ -141,9 +163,9 @@ class Engine:
             if meta and meta.get("schema") != SCHEMA_VERSION:
                 raise IndexStoreError(
                     f"index {settings.index_dir()} has schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}",
-                    hint="re-ingest into a new index folder (or delete the old one)",
+                    hint=f"rebuild it from its stored articles: rag reindex --index {settings.index_dir()}",
                 )
-            self.settings = adopt_index_settings(settings, meta)
+            self.settings = adopt_index_settings(settings, meta, f"the index {settings.index_dir()}")
         except BaseException:
             self.store.close()
             raise
@@ -167,8 +189,19 @@ class Engine:
 
     @property
     def model(self) -> str:
+        """The embedding model's local path; refuses a model whose weights differ from the index's."""
         if self._model is None:
-            self._model = model_path(self.settings)
+            path = model_path(self.settings)
+            built = (self.store.get_meta() or {}).get("model_sha256")
+            have = model_checksum(path)
+            if built and have and built != have:
+                raise IndexStoreError(
+                    f"the index {self.settings.index_dir()} was built with other weights of "
+                    f"{self.settings.embedding.model} (checksum {built[:12]}…, here {have[:12]}…): "
+                    "its vectors would not match new ones",
+                    hint=f"rebuild it from its stored articles: rag reindex --index {self.settings.index_dir()}",
+                )
+            self._model = path
         return self._model
 
     def warm_up(self) -> None:
@@ -209,6 +242,7 @@ class Engine:
                 "rag_version": __version__,
                 "dim": dim,
                 "model_path": self.model,
+                "model_sha256": model_checksum(self.model),
                 "settings": {dotted: _get(self.settings, dotted) for dotted in SHAPING},
             }
         )
@@ -265,35 +299,49 @@ class Engine:
     def _ingest_batch(
         self, batch: list[Article], report: IngestReport, on_progress: Callable[[int, IngestReport], None] | None
     ) -> None:
-        self._journal([a.article_id for a in batch])
+        self._journal([[a.article_id, content_hash(a)] for a in batch])
         out = self.indexing_pipeline.run({"router": {"articles": batch}}, include_outputs_from={"router", "splitter"})
         self._journal([])
         routed, split = out["router"], out["splitter"]
         report.articles += len(routed["new"])
+        unfinished = set(self.recovered)
+        report.resumed.extend(a.article_id for a in routed["new"] if a.article_id in unfinished)
         report.unchanged += len(routed["unchanged"])
         report.replaced += len(routed["replaced"])
+        report.skipped.extend(routed["superseded"])
         report.sentences += len(split["sentences"])
         report.chunks += len(split["chunks"])
         if on_progress:
             on_progress(len(batch), report)
 
     # -- crash safety ----------------------------------------------------------------------------
-    def _journal(self, article_ids: list[str]) -> None:
-        """Records (in the index manifest) the articles a batch is writing; cleared when it is done."""
+    def _journal(self, pending: list[list[str]]) -> None:
+        """Records (in the index manifest) the [article id, content hash] pairs a batch is writing;
+        cleared when it is done."""
         meta = self.store.get_meta() or {}
-        if not article_ids and not meta.get("pending"):
+        if not pending and not meta.get("pending"):
             return
-        self.store.set_meta({**meta, "pending": article_ids})
+        self.store.set_meta({**meta, "pending": pending})
 
     def recover(self) -> list[str]:
-        """After a crash mid-batch: remove the partly written points of articles whose record (written
-        last) is missing, so each article is either fully there or absent. Returns the ids cleaned."""
+        """After a crash mid-batch, each article of the batch ends as one complete version: a version
+        whose record (written last) exists is kept and any other version of that article removed; an
+        incomplete version is removed (an older complete one, if any, stays). Returns the ids of the
+        articles left unfinished (the next ingest writes them again)."""
         meta = self.store.get_meta() or {}
         pending = list(meta.get("pending") or [])
         cleaned = []
-        for article_id in pending:
-            unfinished = self.store.count("article", Filters(article_ids=[article_id])) == 0
-            if unfinished and self.store.delete_article(article_id):
+        for entry in pending:
+            if isinstance(entry, str):  # journals written before versions were recorded
+                unfinished = self.store.count("article", Filters(article_ids=[entry])) == 0
+                if unfinished and self.store.delete_article(entry):
+                    cleaned.append(entry)
+                continue
+            article_id, version = entry
+            if self.store.retrieve([point_id(f"{article_id}@{version}")]):
+                self.store.delete_article(article_id, version, keep=True)  # an old version left by a swap
+            else:
+                self.store.delete_article(article_id, version)  # whatever of it was written
                 cleaned.append(article_id)
         if pending:
             self.store.set_meta({**meta, "pending": []})
@@ -335,7 +383,8 @@ class Engine:
         started = time.perf_counter()
         inputs: dict[str, dict[str, Any]] = query_inputs(query)
         inputs["retriever"] = {"filters": filters, "top_k": top_k or self.settings.retrieval.top_k}
-        out = self.search_pipeline.run(inputs, include_outputs_from={"language"})
+        with self.store.rw.reading():  # never between the two halves of an article's replacement
+            out = self.search_pipeline.run(inputs, include_outputs_from={"language"})
         return SearchResult(
             query=query,
             language=out["language"]["language"],
@@ -347,7 +396,8 @@ class Engine:
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
         inputs: dict[str, dict[str, Any]] = query_inputs(claim)
         inputs["retriever"] = {"filters": filters, "top_k": top_k}
-        docs = self.cite_pipeline.run(inputs)["retriever"]["documents"]
+        with self.store.rw.reading():
+            docs = self.cite_pipeline.run(inputs)["retriever"]["documents"]
         return [
             CiteHit(
                 article_id=d.meta["article_id"],

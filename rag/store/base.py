@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from rag.errors import ConfigError, IndexStoreError
+from rag.store.rwlock import RWLock
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
@@ -148,6 +149,18 @@ def filter_spec(kind: str | None, filters: Filters | None) -> FilterSpec:
         if start or end:
             must.append(DateCond("date", start, end + dt.timedelta(days=1) if end else None))
     return FilterSpec(tuple(must), tuple(must_not))
+
+
+def article_points_spec(article_id: str, version: str | None = None, keep: bool = False) -> FilterSpec:
+    """Every point of an article (any kind); with ``version`` (a content hash) only that version's
+    points, or with ``keep=True`` every other version's."""
+    spec = filter_spec(None, Filters(article_ids=[article_id]))
+    if version is None:
+        return spec
+    cond = MatchCond("content_hash", (version,))
+    if keep:
+        return FilterSpec(spec.must, (*spec.must_not, cond))
+    return FilterSpec((*spec.must, cond), spec.must_not)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +311,14 @@ class VectorStore(ABC):
     def __enter__(self) -> Self:
         return self
 
+    @property
+    def rw(self) -> RWLock:
+        """Searches read under ``rw.reading()``; replacing an article writes under ``rw.writing()``."""
+        lock = self.__dict__.get("_rw")
+        if lock is None:
+            lock = self.__dict__.setdefault("_rw", RWLock())
+        return lock
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -310,8 +331,9 @@ class VectorStore(ABC):
         """Insert or replace points by id (idempotent)."""
 
     @abstractmethod
-    def delete_article(self, article_id: str) -> int:
-        """Delete every point (any kind) whose payload ``article_id`` matches; return how many."""
+    def delete_article(self, article_id: str, version: str | None = None, keep: bool = False) -> int:
+        """Delete every point (any kind) whose payload ``article_id`` matches; return how many.
+        ``version``: only the points of that content hash (``keep=True``: all but those)."""
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -104,8 +104,8 @@ class NewsDocumentStore:
         raise NotImplementedError("delete whole articles with delete_article(article_id)")
 
     # -- project helpers -----------------------------------------------------------------------
-    def delete_article(self, article_id: str) -> int:
-        return self.store.delete_article(article_id)
+    def delete_article(self, article_id: str, version: str | None = None, keep: bool = False) -> int:
+        return self.store.delete_article(article_id, version, keep)
 
     def get(self, doc_ids: Sequence[str]) -> list[Document]:
         return [record_to_document(r) for r in self.store.retrieve([point_id(i) for i in doc_ids])]

@@ -32,6 +32,7 @@ from rag.store.base import (
     ScoredRecord,
     SearchPlan,
     VectorStore,
+    article_points_spec,
     batched,
     check_points,
     dim_mismatch,
@@ -280,9 +281,9 @@ class EdgeStore(VectorStore):
             with self._lock:
                 shard.update(qe.UpdateOperation.upsert_points(edge_points))
 
-    def delete_article(self, article_id: str) -> int:
+    def delete_article(self, article_id: str, version: str | None = None, keep: bool = False) -> int:
         shard = self._require()
-        flt = to_edge_filter(filter_spec(None, Filters(article_ids=[article_id])))
+        flt = to_edge_filter(article_points_spec(article_id, version, keep))
         assert flt is not None
         with self._lock:
             n = shard.count(qe.CountRequest(exact=True, filter=flt))

@@ -7,7 +7,7 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from rag.components.preprocessors.article_splitter import content_hash
-from rag.models import Article
+from rag.models import Article, Skipped
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, point_id
 
@@ -30,18 +30,32 @@ class NewArticleRouter:
         )
         return default_from_dict(cls, data)
 
-    @component.output_types(new=list[Article], unchanged=list[Article], replaced=list[str])
+    @component.output_types(new=list[Article], unchanged=list[Article], replaced=list[str], superseded=list[Skipped])
     def run(self, articles: list[Article]) -> dict[str, Any]:
         store = self.document_store.store
-        # Duplicates inside one batch count as unchanged after their first occurrence.
+        # Duplicates inside one batch count as unchanged after their first occurrence; two different
+        # versions of one article id in a batch: the later one is indexed, the earlier reported.
         batch: dict[str, Article] = {}
+        latest: dict[str, str] = {}
         unchanged: list[Article] = []
+        superseded: list[Skipped] = []
         for a in articles:
             key = f"{a.article_id}@{content_hash(a)}"
             if key in batch:
                 unchanged.append(a)
-            else:
-                batch[key] = a
+                continue
+            earlier = latest.get(a.article_id)
+            if earlier is not None:
+                old = batch.pop(earlier)
+                superseded.append(
+                    Skipped(
+                        old.origin,
+                        f"article id {a.article_id!r} comes again with other content in {a.origin}; "
+                        "that later version is indexed",
+                    )
+                )
+            batch[key] = a
+            latest[a.article_id] = key
         present = {r.point_id for r in store.retrieve([point_id(k) for k in batch])}
         new: list[Article] = []
         replaced: list[str] = []
@@ -54,4 +68,4 @@ class NewArticleRouter:
                 "chunk", Filters(article_ids=[article.article_id])
             ):
                 replaced.append(article.article_id)
-        return {"new": new, "unchanged": unchanged, "replaced": replaced}
+        return {"new": new, "unchanged": unchanged, "replaced": replaced, "superseded": superseded}
