@@ -6,10 +6,30 @@ Every error names the bad value and, where there is one, the fix.
 from __future__ import annotations
 
 
+#: Secret values (API keys, tokens) of the loaded settings: never shown in an error message.
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that :func:`redact` hides it (called when settings are loaded)."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced (e.g. an endpoint quoting a rejected key back)."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 class RagError(Exception):
-    """Base class: ``str(err)`` is a complete message for the user."""
+    """Base class: ``str(err)`` is a complete message for the user (secrets redacted)."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = redact(message)
+        hint = redact(hint) if hint is not None else None
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -17,28 +17,56 @@ import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rag.errors import InputFileError
 
 JOB_FILE = ".job.json"  # hidden: the loaders skip it when the folder is ingested
+#: Longest stored name in UTF-8 bytes (with its "-N" and extension): well below NAME_MAX (255 bytes).
+MAX_NAME_BYTES = 150
 _SAFE = re.compile(r"[^\w.\- ]+")
+_EXT = re.compile(r"[A-Za-z0-9]{1,16}")
+#: Names Windows reserves for devices (with any extension): an index folder may be copied there.
+_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))})
 
 
 def safe_name(name: str, taken: set[str]) -> str:
-    """A base name that stays inside its folder: no directories, no leading dots, no odd characters."""
-    base = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip(" .") or "upload"
+    """A base name that stays inside its folder, unique (case-insensitively) within ``taken``.
+
+    Only the last path component is kept (``/`` and ``\\`` both separate, after NFKC folding, so
+    full-width look-alikes separate too); characters other than letters, digits, ``_ - .`` and space
+    become ``_``; leading/trailing dots and spaces go (no ``.``, ``..`` or hidden names); Windows
+    device names get a ``_`` prefix; the stem is cut to :data:`MAX_NAME_BYTES`. A short alphanumeric
+    extension is kept, so the file still reaches its loader. Empty results become ``upload``.
+    """
+    folded = unicodedata.normalize("NFKC", name).replace("\\", "/")
+    base = _SAFE.sub("_", PurePosixPath(folded).name)
     stem, dot, ext = base.rpartition(".")
-    candidate, n = base, 1
-    while candidate.lower() in taken or candidate == JOB_FILE:
+    if not dot or not _EXT.fullmatch(ext):
+        stem, ext = base, ""
+    stem = stem.strip(" .") or "upload"
+    if stem.split(".", 1)[0].strip().upper() in _DEVICES:
+        stem = "_" + stem
+    n = 1
+    while True:
+        tail = (f"-{n}" if n > 1 else "") + (f".{ext}" if ext else "")
+        room = MAX_NAME_BYTES - len(tail.encode())
+        candidate = stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .") + tail
+        if candidate.lower() not in taken and candidate != JOB_FILE:
+            taken.add(candidate.lower())
+            return candidate
         n += 1
-        candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
-    taken.add(candidate.lower())
-    return candidate
+
+
+def shown_name(name: str, limit: int = 80) -> str:
+    """A client's file name as a message shows it: quoted, control characters escaped, shortened."""
+    shown = repr(name)
+    return shown if len(shown) <= limit else f"{shown[: limit // 2]}…{shown[-limit // 2 :]}"
 
 
 @dataclass

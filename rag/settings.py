@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, register_secret
 
 #: Bump when the point layout in Qdrant changes, so old indexes are never mixed with new ones.
 SCHEMA_VERSION = 2
@@ -68,11 +68,19 @@ class ChunkingSettings(BaseModel):
         return self
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(
+        50.0,
+        gt=0,
+        description="largest file ingested (a .jsonl file may be larger: each of its lines is held to this limit)",
+    )
+
+
 class IndexSettings(BaseModel):
     home: Path = Field(PROJECT_ROOT / "indexes", description="folder holding embedded indexes")
     path: Path | None = Field(None, description="explicit index folder (overrides the derived name)")
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; unset = embedded Qdrant Edge")
-    qdrant_api_key: str | None = None
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server (never logged)")
     collection: str | None = Field(None, description="collection name on a server (default: derived name)")
     shards: int = Field(1, ge=1)
     replication_factor: int = Field(1, ge=1)
@@ -149,6 +157,7 @@ class Settings(BaseSettings):
 
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
@@ -156,7 +165,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     # Flat shortcuts documented in the issues (RAG_QDRANT_URL, RAG_QDRANT_API_KEY, RAG_LLM_BASE_URL, ...).
     qdrant_url: str | None = None
-    qdrant_api_key: str | None = None
+    qdrant_api_key: SecretStr | None = None
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
@@ -176,6 +185,8 @@ class Settings(BaseSettings):
             self.llm.model = self.llm_model
         if self.api_token and not self.api.token:
             self.api.token = self.api_token
+        for secret in (self.llm.api_key, self.api.token, self.index.qdrant_api_key):
+            register_secret(secret.get_secret_value() if secret is not None else None)
         return self
 
     def index_name(self) -> str:

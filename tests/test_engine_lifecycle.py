@@ -230,3 +230,19 @@ def test_kill_9_during_a_folder_ingest_then_rerun_ends_with_every_article_once(t
         for kind, per_article in (("sentence", 3), ("chunk", 1)):  # the title line is a sentence too
             ids = [r.payload["doc_id"] for r in engine.store.scroll(kind, None, limit=10_000)[0]]
             assert len(ids) == len(set(ids)) == 70 * per_article  # every article's points, none twice
+
+
+def test_delete_removes_every_point_of_the_article_and_nothing_else(tmp_path: Path) -> None:
+    from rag.engine import Engine
+    from rag.store.base import Filters
+
+    with Engine(make_settings(tmp_path / "idx")) as engine:
+        engine.ingest_articles([ALFA, OTHER])
+        kinds = ("article", "chunk", "sentence")
+        other = {k: engine.store.count(k, Filters(article_ids=["y1"])) for k in kinds}
+        mine = sum(engine.store.count(k, Filters(article_ids=["x1"])) for k in kinds)
+        assert engine.delete_article("x1") == mine > 3
+        assert {k: engine.store.count(k, Filters(article_ids=["x1"])) for k in kinds} == dict.fromkeys(kinds, 0)
+        assert {k: engine.store.count(k, Filters(article_ids=["y1"])) for k in kinds} == other
+        assert all(h.article_id != "x1" for h in engine.cite("il ponte di Messina apre a marzo", top_k=10))
+        assert engine.get_article("x1") is None and engine.delete_article("x1") == 0

@@ -221,6 +221,8 @@ def create_app(service: Service) -> FastAPI:
         tags=["articles"],
     )
     async def upload(files: Annotated[list[UploadFile], File(description="the same formats as rag ingest")]) -> Any:
+        from rag.jobs import shown_name
+
         svc = ready()
         limit = int(settings.api.max_upload_mb * 1024 * 1024)
         if not files:
@@ -229,12 +231,16 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(413, "too_many_files", f"{len(files)} files in one upload (limit {settings.api.max_files})")
         received: list[tuple[str, bytes]] = []
         for f in files:
-            name = f.filename or "upload"
-            if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+            # The client's name is only a label: the job stores the file under rag.jobs.safe_name(name).
+            name = f.filename or ""
+            shown = shown_name(name)
+            suffix = Path(name).suffix.lower()
+            if suffix not in SUPPORTED_EXTENSIONS:
+                kind = f"unsupported file type {suffix!r}" if suffix else "no file extension"
                 raise ApiError(
                     415,
                     "unsupported_type",
-                    f"{name}: unsupported file type",
+                    f"{shown}: {kind}",
                     f"upload one of: {', '.join(SUPPORTED_EXTENSIONS)}",
                 )
             data = await f.read(limit + 1)
@@ -242,7 +248,7 @@ def create_app(service: Service) -> FastAPI:
                 raise ApiError(
                     413,
                     "too_large",
-                    f"{name} is larger than {settings.api.max_upload_mb:g} MB",
+                    f"{shown} is larger than {settings.api.max_upload_mb:g} MB",
                     "split it, or raise RAG_API__MAX_UPLOAD_MB",
                 )
             received.append((name, data))

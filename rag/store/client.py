@@ -32,6 +32,7 @@ from rag.store.base import (
     ScoredRecord,
     SearchPlan,
     VectorStore,
+    article_points_spec,
     batched,
     check_points,
     dim_mismatch,
@@ -137,7 +138,7 @@ class ClientStore(VectorStore):
                 # unreachable, which the first request below reports as an IndexStoreError anyway.
                 self._client = QdrantClient(
                     url=location,
-                    api_key=self.settings.qdrant_api_key,
+                    api_key=None if (key := self.settings.qdrant_api_key) is None else key.get_secret_value(),
                     timeout=max(1, math.ceil(self.settings.timeout_s)),
                     check_compatibility=False,
                 )
@@ -234,9 +235,9 @@ class ClientStore(VectorStore):
             with self._guard("write points"):
                 client.upsert(self.collection, structs, wait=True)
 
-    def delete_article(self, article_id: str) -> int:
+    def delete_article(self, article_id: str, version: str | None = None, keep: bool = False) -> int:
         client = self._require()
-        flt = to_client_filter(filter_spec(None, Filters(article_ids=[article_id])))
+        flt = to_client_filter(article_points_spec(article_id, version, keep))
         assert flt is not None
         with self._guard("delete points"):
             n = client.count(self.collection, count_filter=flt, exact=True).count

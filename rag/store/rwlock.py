@@ -53,7 +53,7 @@ class RWLock:
     @contextmanager
     def writing(self) -> Iterator[None]:
         me = threading.get_ident()
-        if self._read_depth():
+        if self._read_depth() and self._writer != me:
             raise RuntimeError("cannot take the write lock while holding the read lock")
         with self._cond:
             if self._writer != me:

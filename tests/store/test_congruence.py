@@ -197,6 +197,26 @@ def test_delete_article(store: VectorStore) -> None:
     assert store.retrieve([pid(0), pid(3)])[0].point_id == pid(3)
 
 
+def test_delete_one_version_or_all_others(store: VectorStore) -> None:
+    """An article replaced by a new version: its points carry a content hash; a swap deletes the
+    other versions (``keep=True``), crash recovery an unfinished one."""
+    rng = random.Random(3)
+    old = store.retrieve([pid(0), pid(1), pid(2), pid(len(TEXTS))])
+    store.upsert([PointData(p.point_id, {**p.payload, "content_hash": "v1"}, unit(rng), None) for p in old])
+    new = [
+        PointData(pid(900 + i), {"kind": "chunk", "article_id": "a0", "content_hash": "v2"}, unit(rng))
+        for i in range(2)
+    ]
+    store.upsert(new)
+    assert store.count(filters=Filters(article_ids=["a0"])) == 6
+    assert store.delete_article("a0", "v2") == 2  # only the unfinished new version
+    assert {r.point_id for r in store.scroll("chunk", Filters(article_ids=["a0"]))[0]} == {pid(0), pid(1), pid(2)}
+    store.upsert(new)
+    assert store.delete_article("a0", "v2", keep=True) == 4  # everything but v2
+    assert {r.point_id for r in store.scroll("chunk", Filters(article_ids=["a0"]))[0]} == {p.point_id for p in new}
+    assert store.count(filters=Filters(article_ids=["a1"])) == 4  # other articles untouched
+
+
 def test_filters(store: VectorStore) -> None:
     assert store.count("chunk", Filters(sources=["ansa"])) == 11
     assert store.count("chunk", Filters(sources=["ansa", "corriere"])) == 21

@@ -3,6 +3,8 @@ cited sentence is marked at its exact offsets, and the library chart picks a tel
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from ui import render
 
 EVIL = "<script>alert(1)</script>"
@@ -97,3 +99,55 @@ def test_chart_groups_by_source_then_month_then_size() -> None:
     plain = [{"article_id": "a", "title": "A", "n_sentences": 3}, {"article_id": "b", "title": "B", "n_sentences": 9}]
     data, title, _ = render.corpus_chart(plain)
     assert title == "Sentences per article" and data[0] == {"group": "B", "count": 9}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def test_no_field_can_add_markup_or_attributes() -> None:
+    """Every text field of every view, hostile at once: no tag, event handler or link comes out of the data."""
+    quote_out = "x' onmouseover='alert(1)' data-x='"  # tries to close the attribute it lands in
+    img = '<img src=x onerror="alert(1)">'
+    text = f"{img} Il ponte è lungo 412 metri. {EVIL}"
+    start, end = text.index("Il ponte"), text.index(" <script>")
+    hostile = {
+        "n": 1,
+        "article_id": quote_out,
+        "title": EVIL,
+        "source": img,
+        "date": f"2024-01-01{img}",
+        "url": f"https://x.it/{quote_out}",
+        "start": start,
+        "end": end,
+        "quote": text[start:end],
+        "highlight": [start + 17, start + 26],
+        "score": 0.5,
+    }
+    hit = {**hostile, "text": text, "start": 0, "sentences": [{"start": start, "end": end}]}
+    views = [
+        render.answer_html({"abstained": False, "answer": f"{img} {quote_out} 412 metri [1]."}),
+        render.answer_html({"abstained": True, "answer": img, "reason": quote_out}),
+        render.sources_html({"abstained": False, "citations": [hostile]}, active=1, articles={quote_out: text}),
+        render.search_html({"hits": [hit]}),
+        render.cite_html(img, [hostile], {quote_out: text}),
+    ]
+    allowed = {"class", "id", "data-cite", "data-abstained", "data-article", "title", "href", "target", "rel"}
+    for i, html in enumerate(views):
+        parser = _Tags()
+        parser.feed(html)
+        assert "&lt;img" in html or "&#x27; onmouseover" in html  # the hostile text is shown, as text
+        assert {tag for tag, _ in parser.tags} <= {"div", "span", "b", "mark", "a", "br"}, html
+        assert {name for _, attrs in parser.tags for name, _ in attrs} <= allowed, html
+        values = [(name, value) for _, attrs in parser.tags for name, value in attrs]
+        hrefs = [value for name, value in values if name == "href"]
+        if i < 2:
+            assert not hrefs
+        else:  # the whole URL stays one attribute value (and the article id, in the sources view)
+            assert hrefs and all(h == f"https://x.it/{quote_out}" for h in hrefs)
+            assert i != 2 or ("data-article", quote_out) in values
