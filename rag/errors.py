@@ -5,7 +5,6 @@ Every error names the bad value and, where there is one, the fix.
 
 from __future__ import annotations
 
-
 #: Secret values (API keys, tokens) of the loaded settings: never shown in an error message.
 _SECRETS: set[str] = set()
 

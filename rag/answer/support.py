@@ -19,6 +19,7 @@ passed is reported with each citation.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -49,6 +50,60 @@ def normalize_number(text: str) -> str:
 
 def numbers_in(text: str) -> set[str]:
     return {normalize_number(m.group()) for m in _NUMBER.finditer(text)}
+
+
+def _glued(ch: str) -> bool:
+    """Whether ``ch`` continues a word or number (a letter, digit or combining mark)."""
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
+
+
+def whole_at(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` does not cut a word or a number in two: ``900`` is not whole in
+    ``2.900``, ``1900`` or ``900,5``; ``Roma`` is not in ``Romania``; ``e`` is not whole before a
+    combining accent."""
+    if start > 0 and _glued(text[start]) and _glued(text[start - 1]):
+        return False
+    if end < len(text) and _glued(text[end - 1]) and _glued(text[end]):
+        return False
+    if text[start].isdigit() and start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit():
+        return False
+    return not (text[end - 1].isdigit() and end + 1 < len(text) and text[end] in ".," and text[end + 1].isdigit())
+
+
+def _folded(text: str) -> tuple[str, dict[int, int]]:
+    """``text`` case-folded one character at a time, and the offset in ``text`` of every folded
+    offset where a character starts (and of the end): folding may change the length (``İ``, ``ß``)."""
+    parts: list[str] = []
+    where: dict[int, int] = {}
+    pos = 0
+    for i, ch in enumerate(text):
+        where.setdefault(pos, i)
+        folded = ch.casefold()
+        parts.append(folded)
+        pos += len(folded)
+    where[pos] = len(text)
+    return "".join(parts), where
+
+
+def quote_span(quote: str, sentence: str, *, ignore_case: bool = False) -> tuple[int, int] | None:
+    """``(start, end)`` of the first place ``sentence`` quotes ``quote`` as whole words and numbers
+    (:func:`whole_at`), or ``None``. ``ignore_case``: compared by Unicode case folding, offsets still
+    into ``sentence``."""
+    if not quote:
+        return None
+    if ignore_case:
+        haystack, where = _folded(sentence)
+        needle = quote.casefold()
+    else:
+        haystack, where, needle = sentence, {}, quote
+    i = haystack.find(needle)
+    while i >= 0:
+        j = i + len(needle)
+        a, b = (where.get(i), where.get(j)) if ignore_case else (i, j)
+        if a is not None and b is not None and a < b and whole_at(sentence, a, b):
+            return a, b
+        i = haystack.find(needle, i + 1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -292,7 +347,7 @@ class SupportChecker:
     ) -> Support:
         """Whether ``sentence`` supports ``claim`` (written in ``language``). ``similarity``: the claim's
         and the sentence's embedding cosine when the caller has it; computed when needed otherwise."""
-        if claim.strip() and claim.strip() in sentence:
+        if _TOKEN.search(claim) and quote_span(claim.strip(), sentence) is not None:  # a word or number, quoted
             return Support(True, ["quote"], [], 1.0, similarity)
         terms = self.key_terms(claim, language)
         found, missing = self.find(terms, sentence, language, context)

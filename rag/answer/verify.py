@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.answer.evidence import Evidence
-from rag.answer.support import KeyTerms, SupportChecker, normalize_number
+from rag.answer.support import KeyTerms, SupportChecker, normalize_number, quote_span, whole_at
 from rag.models import Citation
 
 #: Returns an article's stored text (or None when the article is gone).
@@ -62,17 +62,19 @@ def clean_claim(text: str) -> str:
 
 
 def locate(answer: str, sentence: str) -> tuple[int, int] | None:
-    """The answer's exact span in the sentence (case-insensitive; ``2500`` finds ``2.500``)."""
+    """The answer's exact span in the sentence: whole words and numbers (``900`` is not in
+    ``2.900``), case-insensitive (offsets stay exact when case folding changes the length, ``İ``,
+    ``ß``); ``2500`` finds ``2.500``. An answer without a letter or digit is never located."""
     text = answer.strip().strip(".")
-    if not text:
+    if not any(ch.isalnum() for ch in text):  # nothing to point at: "", "«", "-"
         return None
-    i = sentence.lower().find(text.lower())
-    if i >= 0:
-        return i, i + len(text)
+    span = quote_span(text, sentence, ignore_case=True)
+    if span is not None:
+        return span
     if re.fullmatch(r"\d+(?:[.,]\d+)*", text):
         want = normalize_number(text)
         for m in re.finditer(r"\d+(?:[.,]\d+)*", sentence):
-            if normalize_number(m.group()) == want:
+            if normalize_number(m.group()) == want and whole_at(sentence, m.start(), m.end()):
                 return m.start(), m.end()
     return None
 
@@ -101,24 +103,32 @@ def build_citations(
 ) -> tuple[list[Citation], list[list[int]]]:
     """Citations numbered in order of first use, and each claim's citation numbers.
 
-    A claim whose sentence fails the contract check (the stored text moved under it) gets none.
+    A claim whose sentence fails the contract check (the stored text moved under it, or its offsets
+    lie outside the text) gets none; a key span that does not lie inside its sentence is not
+    highlighted.
     """
     citations: list[Citation] = []
     number_of: dict[str, int] = {}
     texts: dict[str, str | None] = {}
     per_claim: list[list[int]] = []
     for claim in claims:
+        if not 0 <= claim.evidence < len(evidence):
+            per_claim.append([])
+            continue
         ev = evidence[claim.evidence]
         s = ev.sentence
         if s.article_id not in texts:
             texts[s.article_id] = article_text(s.article_id)
         text = texts[s.article_id]
-        if text is None or text[s.start : s.end] != s.text:
+        # the bounds too: Python slices clamp them, a negative start even counts from the end
+        if text is None or not 0 <= s.start < s.end <= len(text) or text[s.start : s.end] != s.text:
             per_claim.append([])
             continue
         if s.sentence_id not in number_of:
             number_of[s.sentence_id] = len(citations) + 1
-            highlight = [s.start + claim.span[0], s.start + claim.span[1]] if claim.span else None
+            span = claim.span
+            inside = span is not None and 0 <= span[0] < span[1] <= s.end - s.start
+            highlight = [s.start + span[0], s.start + span[1]] if span is not None and inside else None
             citations.append(
                 Citation(
                     n=number_of[s.sentence_id],
