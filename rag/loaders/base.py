@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import hashlib
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -19,35 +21,138 @@ MIN_LETTERS_TO_DETECT = 40
 _DETECT_CHARS = 1000
 
 
+#: Default largest file (``ingest.max_file_mb``); a .jsonl file is held to it line by line instead.
+DEFAULT_MAX_FILE_MB = 50.0
+MB = 1024 * 1024
+#: How much of a file is sniffed for its kind (byte-order mark, magic number, binary content).
+_HEAD_BYTES = 8192
+
+EMPTY = "empty file (0 bytes; nothing to ingest)"
+BLANK = "empty file (only whitespace; nothing to ingest)"
+
+_BOMS = (  # longest first: the UTF-32-LE mark starts with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAGIC = (
+    (b"%PDF-", "a PDF document, not text (give it the .pdf extension to ingest it)"),
+    (b"\x1f\x8b", "gzip-compressed data, not text (decompress it first, e.g. with gunzip)"),
+    (b"PK\x03\x04", "a ZIP archive (or .docx/.odt/.epub), not text (extract or export the text first)"),
+    (b"\x89PNG", "a PNG image, not text"),
+    (b"\xff\xd8\xff", "a JPEG image, not text"),
+    (b"GIF8", "a GIF image, not text"),
+    (b"\x7fELF", "an executable program, not text"),
+    (b"{\\rtf", "an RTF document, not plain text (save it as .txt or .html first)"),
+)
+#: A well-formed multi-byte UTF-8 sequence: its presence means the file was meant to be UTF-8.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+#: Control characters that end a line (the sentence splitter breaks on them too): stored as ``\n``.
+_LINE_CONTROLS = re.compile("[\v\f\x1c-\x1e\x85\u2028\u2029]")
+#: Other C0/C1 control characters (tab and newline are kept) and lone surrogates (not encodable
+#: as UTF-8): removed / replaced by U+FFFD.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+log = logging.getLogger(__name__)
+
+
+def too_large(size: int, limit_mb: float, what: str = "file") -> str:
+    return (
+        f"{what} is {size / MB:.1f} MB, over the {limit_mb:g} MB limit "
+        f"(raise it with RAG_INGEST__MAX_FILE_MB, or split the file)"
+    )
+
+
+def unreadable(err: OSError, what: str = "file") -> str:
+    """Why an OSError stopped reading a file or folder, and what to do."""
+    problem = err.strerror or str(err)
+    if isinstance(err, PermissionError):
+        return f"cannot read the {what}: {problem} (check its permissions)"
+    return f"cannot read the {what}: {problem}"
+
+
 def read_bytes(path: Path) -> bytes | Skipped:
     try:
         return path.read_bytes()
     except OSError as err:
-        return Skipped(str(path), f"cannot read the file: {err.strerror or err}")
+        return Skipped(str(path), unreadable(err))
+
+
+def sniff(head: bytes) -> tuple[str, str | None]:
+    """The first bytes of a file -> (encoding to read it with, or the problem that stops it being text).
+
+    A byte-order mark picks UTF-8/16/32; a known magic number (PDF, gzip, ZIP, images) or NUL bytes
+    and many control characters mean it is not text."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, None
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return "utf-8-sig", what
+    if b"\x00" in head:
+        if _looks_utf16(head):
+            return "utf-8-sig", "UTF-16 text without a byte-order mark (save it as UTF-8)"
+        return "utf-8-sig", f"binary file, not text (NUL byte at offset {head.index(0)})"
+    if looks_binary(head):
+        return "utf-8-sig", "binary file, not text (many control characters)"
+    return "utf-8-sig", None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """Mostly-ASCII UTF-16 without a BOM: every other byte is NUL, the others never are."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return any(zeros.count(0) >= 0.9 * len(zeros) and 0 not in other for zeros, other in ((even, odd), (odd, even)))
 
 
 def decode_text(data: bytes, origin: str) -> str | Skipped:
-    """Decode UTF-8 (with or without BOM) and normalise line endings; a Skipped says why not."""
-    if not data.strip():
-        return Skipped(origin, "empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Skipped(origin, "UTF-16 text, not UTF-8; save it as UTF-8")
-    if looks_binary(data):
-        return Skipped(origin, "binary file, not text")
+    """Text of a file: UTF-8 (with or without BOM), UTF-16/32 with a BOM, or Windows-1252/Latin-1
+    when the bytes are not UTF-8 and hold no UTF-8 sequence at all; line endings normalised.
+    A Skipped says why the bytes are not text."""
+    if not data:
+        return Skipped(origin, EMPTY)
+    encoding, problem = sniff(data[:_HEAD_BYTES])
+    if problem:
+        return Skipped(origin, problem)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as err:
+        if encoding in ("utf-16", "utf-32"):
+            return Skipped(origin, f"not valid {encoding.upper()} (at byte offset {err.start}); save it as UTF-8")
         bad = f"byte 0x{data[err.start]:02x} at offset {err.start}"
-        return Skipped(origin, f"not valid UTF-8 ({bad}); save it as UTF-8")
+        if _UTF8_MULTIBYTE.search(data):
+            return Skipped(origin, f"not valid UTF-8 ({bad}: UTF-8 mixed with other bytes); save it as UTF-8")
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            return Skipped(origin, f"not valid UTF-8 ({bad}) nor Windows-1252/Latin-1 text; save it as UTF-8")
+        log.info("%s: not UTF-8, read as Windows-1252 (Latin-1)", origin)
+    return checked_text(text, origin)
+
+
+def checked_text(text: str, origin: str) -> str | Skipped:
+    """Decoded text with a leading BOM dropped and line endings normalised; Skipped if it holds a NUL
+    (binary data) or nothing but whitespace."""
+    text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        return Skipped(origin, f"binary file, not text (NUL character at offset {text.index(chr(0))})")
     text = normalize_newlines(text)
     if not text.strip():
-        return Skipped(origin, "empty file")
+        return Skipped(origin, BLANK)
     return text
 
 
 def looks_binary(data: bytes) -> bool:
     """NUL bytes, or many control characters in the first 8 KB."""
-    head = data[:8192]
+    head = data[:_HEAD_BYTES]
     if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
@@ -57,6 +162,13 @@ def looks_binary(data: bytes) -> bool:
 def normalize_newlines(text: str) -> str:
     """``\\r\\n`` and ``\\r`` become ``\\n``; a leading BOM is dropped. Nothing else changes."""
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def clean_text(text: str) -> str:
+    """Stored text is printable: line endings normalised, line-ending controls (form feed, vertical tab,
+    U+2028...) become ``\\n``, other control characters are removed, lone surrogates become U+FFFD."""
+    text = _LINE_CONTROLS.sub("\n", normalize_newlines(text))
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", text))
 
 
 def content_id(text: str) -> str:
@@ -156,16 +268,25 @@ def make_article(
     url: str | None = None,
     language: str | None = None,
     default_title: str = "",
-) -> Article:
-    """Build an Article from already-normalised text; the text is only stripped at both ends."""
-    text = text.strip()
+) -> Article | Skipped:
+    """Build an Article from already-normalised text: control characters are cleaned out (``clean_text``)
+    of it and of every field, and the text is stripped at both ends. Skipped when no text is left."""
+    text = clean_text(text).strip()
+    if not text:
+        return Skipped(origin, "no text left once control characters are removed")
+    article_id = clean_text(article_id).strip() if article_id else None
     return Article(
-        article_id=article_id if article_id else content_id(text),
+        article_id=article_id or content_id(text),
         text=text,
-        title=(title or "").strip() or default_title,
+        title=_field(title) or _field(default_title),
         date=parse_date(date),
-        source=(source or "").strip(),
-        url=(url or "").strip() or None,
+        source=_field(source),
+        url=_field(url) or None,
         language=normalize_language(language) or detect_language(text),
         origin=origin,
     )
+
+
+def _field(value: str | None) -> str:
+    """A metadata value: control characters cleaned out, stripped at both ends."""
+    return clean_text(value).strip() if value else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from rag.loaders.base import decode_text, make_article, read_bytes
+from rag.loaders.base import checked_text, decode_text, make_article, read_bytes, sniff
 from rag.models import Article, Skipped
 
 _SKIP = frozenset(
@@ -36,7 +36,7 @@ def load_html(path: Path) -> Article | Skipped:
     tree = LexborHTMLParser(html)
     text = readable_text(tree)
     if not text:
-        return Skipped(origin, "no readable text in the page")
+        return Skipped(origin, "no readable text in the page (only scripts, styles, navigation or empty tags)")
     return make_article(
         text,
         origin=origin,
@@ -52,21 +52,31 @@ def load_html(path: Path) -> Article | Skipped:
 
 
 def decode_html(data: bytes, origin: str) -> str | Skipped:
-    """UTF-8, unless the page declares another charset in a ``<meta>`` tag (then that one)."""
-    declared = None if data.startswith(codecs.BOM_UTF8) else _META_CHARSET.search(data[:4096])
+    """UTF-8, unless the page declares another charset in a ``<meta>`` tag (then that one); a byte-order
+    mark wins over the declaration, and UTF-16/32 declared in the page itself is read as UTF-8, as
+    browsers do (a page that can be read as ASCII to find the tag is not UTF-16)."""
+    has_bom = data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    declared = None if has_bom else _META_CHARSET.search(data[:4096])
     if declared:
+        _, problem = sniff(data[:8192])
+        if problem:
+            return Skipped(origin, problem)
         name = declared.group(1).decode("ascii").lower()
         try:
             codec = codecs.lookup(name).name
         except LookupError:
-            return Skipped(origin, f"unknown charset {name!r} declared in the page")
+            return Skipped(origin, f"unknown charset {name!r} declared in the page (fix its <meta charset>)")
         if codec in ("iso8859-1", "ascii"):
             codec = "cp1252"  # what browsers do with these labels
-        if codec != "utf-8":
+        if codec not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
             try:
-                return decode_text(data.decode(codec).encode("utf-8"), origin)
-            except UnicodeDecodeError as err:
-                return Skipped(origin, f"not valid {name} as the page declares (byte at offset {err.start})")
+                text = data.decode(codec)
+            except LookupError:  # codecs.lookup also knows non-text codecs (base64, rot13, zlib...)
+                return Skipped(origin, f"charset {name!r} declared in the page is not a text encoding")
+            except (UnicodeError, ValueError) as err:
+                where = f" at offset {err.start}" if isinstance(err, UnicodeDecodeError) else ""
+                return Skipped(origin, f"not valid {name} as the page declares (bad byte{where}); save it as UTF-8")
+            return checked_text(text, origin)  # lone surrogates (UTF-7 can make them) are cleaned later
     return decode_text(data, origin)
 
 

@@ -6,10 +6,11 @@ import logging
 import re
 from pathlib import Path
 
-from rag.loaders.base import make_article
+from rag.loaders.base import make_article, unreadable
 from rag.models import Article, Skipped
 
 _TERMINAL = re.compile(r"[.!?…:;\"»”)]$")
+ENCRYPTED = "encrypted PDF (needs a password); save a copy without the password to ingest it"
 #: A line at least this long that does not end a sentence is taken as hard-wrapped prose.
 _WRAPPED_LINE_CHARS = 50
 
@@ -23,19 +24,20 @@ def load_pdf(path: Path) -> Article | Skipped:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            return Skipped(origin, "encrypted PDF (needs a password)")
+            return Skipped(origin, ENCRYPTED)
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata
         title = info.title if info is not None else None
     except FileNotDecryptedError:
-        return Skipped(origin, "encrypted PDF (needs a password)")
+        return Skipped(origin, ENCRYPTED)
     except OSError as err:
-        return Skipped(origin, f"cannot read the file: {err.strerror or err}")
+        return Skipped(origin, unreadable(err))
     except Exception as err:  # pypdf raises many kinds of errors on damaged files
-        return Skipped(origin, f"unreadable PDF ({type(err).__name__}: {err})")
+        detail = " ".join(str(err).split())[:200]
+        return Skipped(origin, f"unreadable PDF ({type(err).__name__}: {detail}); is it damaged, or not a PDF?")
     text = "\n\n".join(p for p in (unwrap_lines(page) for page in pages) if p)
     if not text:
-        return Skipped(origin, "no extractable text in the PDF (scanned images?)")
+        return Skipped(origin, "no extractable text in the PDF (scanned images?); run OCR on it first, e.g. ocrmypdf")
     return make_article(
         text,
         origin=origin,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
-import io
 import json
 from pathlib import Path
 
 import pytest
 
 from rag.errors import InputFileError
-from rag.loaders import SUPPORTED_EXTENSIONS, iter_inputs
+from rag.loaders import SUPPORTED_EXTENSIONS, count_inputs, iter_inputs, list_files
 from rag.loaders.base import parse_date
-from rag.loaders.pdf import unwrap_lines
+from rag.loaders.pdf import ENCRYPTED, unwrap_lines
 from rag.models import Article, Skipped
+from tests.loaders.helpers import encrypted_pdf, make_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 SQUAD_CORPUS = ROOT.parent / "shared" / "eval" / "squad_it" / "corpus.jsonl"
@@ -26,6 +27,9 @@ EN_TEXT = (
     "The government approved the decree on new economic measures for families last night.\n\n"
     "The Prime Minister announced it during a press conference in Rome on Thursday afternoon."
 )
+
+
+FIX = ' (each line must be one JSON object like {"text": "..."})'
 
 
 def load(*paths: Path) -> list[Article | Skipped]:
@@ -126,25 +130,61 @@ def test_language_detection(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("empty.txt", b"", "empty file"),
-        ("blank.txt", b"  \n\t\r\n ", "empty file"),
-        ("bom_only.md", b"\xef\xbb\xbf\n", "empty file"),
-        ("nul.txt", b"abc\x00def", "binary file, not text"),
-        ("image.txt", bytes(range(256)) * 4, "binary file, not text"),
-        ("latin1.txt", "Perché è così".encode("latin-1"), "not valid UTF-8 (byte 0xe9 at offset 5); save it as UTF-8"),
-        ("utf16.txt", "Ciao".encode("utf-16"), "UTF-16 text, not UTF-8; save it as UTF-8"),
-        ("empty.jsonl", b"\n\n", "empty file"),
-        ("empty.html", b"", "empty file"),
+        ("empty.txt", b"", "empty file (0 bytes; nothing to ingest)"),
+        ("blank.txt", b"  \n\t\r\n ", "empty file (only whitespace; nothing to ingest)"),
+        ("bom_only.md", b"\xef\xbb\xbf\n", "empty file (only whitespace; nothing to ingest)"),
+        ("nul.txt", b"abc\x00def", "binary file, not text (NUL byte at offset 3)"),
+        ("image.txt", bytes(range(256)) * 4, "binary file, not text (NUL byte at offset 0)"),
+        ("ctrl.txt", bytes(range(1, 32)) * 40, "binary file, not text (many control characters)"),
+        ("late_nul.txt", b"a" * 9000 + b"\x00", "binary file, not text (NUL character at offset 9000)"),
         (
-            "latin1.jsonl",
-            '{"text": "è"}'.encode("latin-1"),
-            "not valid UTF-8 (byte 0xe8 at offset 10); save it as UTF-8",
+            "utf16_nobom.txt",
+            "Ciao a tutti".encode("utf-16-le"),
+            "UTF-16 text without a byte-order mark (save it as UTF-8)",
         ),
+        (
+            "mixed.txt",
+            "città".encode() + b" \xff",
+            "not valid UTF-8 (byte 0xff at offset 7: UTF-8 mixed with other bytes); save it as UTF-8",
+        ),
+        (
+            "undefined_cp1252.txt",
+            b"caff\x81",
+            "not valid UTF-8 (byte 0x81 at offset 4) nor Windows-1252/Latin-1 text; save it as UTF-8",
+        ),
+        ("bad_utf16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8", "not valid UTF-16 (at byte offset 2); save it as UTF-8"),
+        ("empty.jsonl", b"\n\n", "empty file (only whitespace; nothing to ingest)"),
+        ("empty.html", b"", "empty file (0 bytes; nothing to ingest)"),
     ],
 )
 def test_bad_input_reasons(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
     s = skipped(write(tmp_path / name, content))
     assert s == Skipped(str(tmp_path / name), reason)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("latin1.txt", "Perché è così, disse il sindaco: «va bene».".encode("latin-1")),
+        ("cp1252.txt", "L’euro è a 1,08 € – “stabile”.".encode("cp1252")),
+        ("utf16.txt", "Perché è così, disse il sindaco: «va bene».".encode("utf-16")),
+        ("utf16be.md", codecs.BOM_UTF16_BE + "Perché è così.".encode("utf-16-be")),
+        ("utf32.txt", "Perché è così.".encode("utf-32")),
+    ],
+)
+def test_other_encodings_are_decoded(tmp_path: Path, name: str, content: bytes) -> None:
+    """Windows-1252/Latin-1 (no UTF-8 sequence at all in the file) and UTF-16/32 with a BOM are read."""
+    encoding = {"latin1": "latin-1", "cp1252": "cp1252"}.get(name.split(".")[0])
+    expected = content.decode(encoding) if encoding else content.decode("utf-16-be" if "be" in name else name[:5])
+    assert article(write(tmp_path / name, content)).text == expected.lstrip("\ufeff")
+
+
+def test_latin1_jsonl_line_is_skipped_with_its_line(tmp_path: Path) -> None:
+    """JSON is UTF-8 by definition: a line in another encoding is reported, the others load."""
+    path = write(tmp_path / "feed.jsonl", b'{"text": "Primo."}\n' + '{"text": "è"}\n'.encode("latin-1"))
+    first, second = load(path)
+    assert isinstance(first, Article) and first.text == "Primo."
+    assert second == Skipped(f"{path}:2", "line 2: not valid UTF-8 (byte 0xe8 at column 11); save the file as UTF-8")
 
 
 def test_unsupported_extension(tmp_path: Path) -> None:
@@ -173,6 +213,27 @@ def test_folder_walk_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> Non
     items = load(tmp_path)
     assert [Path(i.origin).relative_to(tmp_path).as_posix() for i in items] == ["a.txt", "b.txt", "sub/c.md", "z.csv"]
     assert isinstance(items[-1], Skipped)
+
+
+def test_links_pipes_and_loops_are_reported_not_followed(tmp_path: Path) -> None:
+    """iter_inputs reports them (no hang on the pipe, no endless walk); list_files (used to upload files to a
+    service) and count_inputs leave the unreadable ones out."""
+    import os
+
+    good = write(tmp_path / "a.txt", IT_TEXT)
+    (tmp_path / "gone.txt").symlink_to("missing.txt")
+    (tmp_path / "self.txt").symlink_to("self.txt")
+    (tmp_path / "loop").symlink_to(".")
+    os.mkfifo(tmp_path / "pipe.txt")
+    reasons = {Path(i.origin).name: i.reason for i in load(tmp_path) if isinstance(i, Skipped)}
+    assert reasons == {
+        "gone.txt": "broken symbolic link: its target missing.txt does not exist (fix or remove the link)",
+        "self.txt": "symbolic link loop (-> self.txt); fix or remove the link",
+        "loop": "link to a folder already read (a symbolic link loop?); not read again",
+        "pipe.txt": "not a regular file (a named pipe, socket or device); not read",
+    }
+    assert list_files([tmp_path]) == [good]
+    assert count_inputs([tmp_path]) == 5  # an estimate for progress bars: one per reported item too
 
 
 def test_files_and_folders_mixed(tmp_path: Path) -> None:
@@ -228,10 +289,10 @@ def test_jsonl_articles_and_bad_lines(tmp_path: Path) -> None:
 
     reasons = {n: i.reason for n, i in by_line.items() if isinstance(i, Skipped)}
     assert reasons == {
-        3: "line 3: invalid JSON (Expecting ',' delimiter at col 42)",
-        4: "line 4: not a JSON object (got array)",
-        5: 'line 5: missing "text"',
-        6: 'line 6: empty "text"',
+        3: "line 3: invalid JSON (Expecting ',' delimiter at col 42)" + FIX,
+        4: "line 4: not a JSON object (got array)" + FIX,
+        5: 'line 5: missing "text" (the article text goes in a "text" field)',
+        6: 'line 6: empty "text" (nothing to ingest)',
         7: 'line 7: "text" must be a string (got number)',
         10: 'line 10: "id" must be a string or an integer (got array)',
         11: 'line 11: "title" must be a string (got number)',
@@ -317,50 +378,10 @@ def test_html_title_tag_time_element_and_declared_charset(tmp_path: Path) -> Non
 
 def test_html_without_text_is_skipped(tmp_path: Path) -> None:
     s = skipped(write(tmp_path / "nav.html", "<html><body><nav>Menu</nav><script>x</script></body></html>"))
-    assert s.reason == "no readable text in the page"
+    assert s.reason == "no readable text in the page (only scripts, styles, navigation or empty tags)"
 
 
 # --- .pdf ---------------------------------------------------------------------------------------
-
-
-def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
-    """A minimal valid PDF with one Helvetica text line per entry."""
-    objects: list[bytes] = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    contents = []
-    for lines in pages:
-        ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
-        ops += [f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines]
-        stream = ("\n".join(ops) + "\nET").encode("latin-1")
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        contents.append(len(objects))
-    pages_id = len(objects) + len(pages) + 1
-    page_ids = []
-    for c in contents:
-        objects.append(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-            b"/Resources << /Font << /F1 1 0 R >> >> >>" % (pages_id, c)
-        )
-        page_ids.append(len(objects))
-    kids = " ".join(f"{p} 0 R" for p in page_ids).encode()
-    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids)))
-    objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
-    catalog = len(objects)
-    info = b""
-    if title:
-        objects.append(b"<< /Title (%s) >>" % title.encode("latin-1"))
-        info = b" /Info %d 0 R" % len(objects)
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    trailer = b"<< /Size %d /Root %d 0 R%s >>" % (len(objects) + 1, catalog, info)
-    out.write(b"trailer\n%s\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref))
-    return out.getvalue()
 
 
 def test_pdf_text_pages_and_title(tmp_path: Path) -> None:
@@ -389,13 +410,7 @@ def test_pdf_title_defaults_to_stem(tmp_path: Path) -> None:
 
 
 def test_encrypted_pdf_is_skipped(tmp_path: Path) -> None:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["Segreto."]]))))
-    writer.encrypt(user_password="secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    assert skipped(write(tmp_path / "locked.pdf", out.getvalue())).reason == "encrypted PDF (needs a password)"
+    assert skipped(write(tmp_path / "locked.pdf", encrypted_pdf(["Segreto."]))).reason == ENCRYPTED
 
 
 def test_broken_pdf_is_skipped(tmp_path: Path) -> None:
@@ -404,7 +419,7 @@ def test_broken_pdf_is_skipped(tmp_path: Path) -> None:
 
 def test_pdf_without_text_is_skipped(tmp_path: Path) -> None:
     s = skipped(write(tmp_path / "scan.pdf", make_pdf([[]])))
-    assert s.reason == "no extractable text in the PDF (scanned images?)"
+    assert s.reason == "no extractable text in the PDF (scanned images?); run OCR on it first, e.g. ocrmypdf"
 
 
 def test_unwrap_lines() -> None:
