@@ -267,7 +267,7 @@ class Engine:
         self._ensure_collection()
         files: set[str] = set()
         batch: list[Article] = []
-        for item in iter_inputs(paths):
+        for item in iter_inputs(paths, max_file_mb=self.settings.ingest.max_file_mb):
             if base and item.origin.startswith(base):
                 origin = origin_label + item.origin[len(base) :]
                 item = Skipped(origin, item.reason) if isinstance(item, Skipped) else replace(item, origin=origin)

@@ -88,11 +88,12 @@ class Service:
             if default != "local":
                 self.llm = "not used" if default == "extractive" else "remote"
                 self._go()
-                return
-            with self._llm_lock:
-                self._go()
-                self.engine.answer_pipeline(default)
-            self.llm = "ready"
+            else:
+                with self._llm_lock:
+                    self._go()
+                    self.engine.answer_pipeline(default)
+                self.llm = "ready"
+            self.engine.store.prefetch()  # after ready: searches work meanwhile, only slower
         except Exception as err:  # reported by /healthz
             self.error = f"{type(err).__name__}: {err}"
             if self.llm == "loading":

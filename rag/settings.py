@@ -117,7 +117,9 @@ class AnswerSettings(BaseModel):
         "if installed, else extractive",
     )
     evidence: int = Field(6, ge=1, le=20, description="evidence sentences an answer may draw on")
-    llm_evidence: int = Field(3, ge=1, le=20, description="of those, how many an LLM is shown (prompt size)")
+    llm_evidence: int = Field(
+        2, ge=1, le=20, description="of those, how many an LLM is shown (prompt size: time to first token)"
+    )
     top_k: int = Field(5, ge=1, le=50, description="articles searched for evidence")
     # Calibrated on SQuAD-it DEV (half of its articles indexed, BENCHMARKS.md) for multilingual-e5-small;
     # recalibrate with `rag eval --answers --unanswerable-corpus` for another embedding model.

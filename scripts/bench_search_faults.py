@@ -1,8 +1,8 @@
 """New questions vs the same question again on one index: search latency and page faults per search.
 
 Shows what is read from disk per search (major page faults) and how much a question already seen
-(its pages in memory) costs, in the same process and run. Used to choose the payload placement
-(rag/store/edge.py): run it on a copy of an index opened with each placement.
+(its pages in memory) costs, in the same process and run. Used to measure ``EdgeStore.prefetch``
+and the payload placement (drop the page cache before each run: echo 3 > /proc/sys/vm/drop_caches).
 
     .venv/bin/python scripts/bench_search_faults.py --index /tmp/bench_scale/edge-100k-default --n 180
 """
@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument(
         "--payload", choices=["cached", "cold"], default="cached", help="payload placement to open the index with"
     )
+    ap.add_argument("--prefetch", action="store_true", help="read the index files first (EdgeStore.prefetch)")
     args = ap.parse_args()
     if args.payload == "cold":  # Qdrant's default placement, which the project used before
         import qdrant_edge as qe
@@ -61,6 +62,7 @@ def main() -> None:
     with Engine(Settings(**data)) as engine:
         opened = time.perf_counter() - t
         engine.warm_up()
+        prefetched = engine.store.prefetch() if args.prefetch else 0
         for q in qs[: args.warmup]:
             engine.search(q)
         for q in qs[args.warmup : args.warmup + args.n]:
@@ -80,6 +82,7 @@ def main() -> None:
             {
                 "index": str(args.index),
                 "payload": args.payload,
+                "prefetched_mb": round(prefetched / 2**20),
                 "query_backend": backend,
                 "open_s": round(opened, 2),
                 "questions": len(first),

@@ -550,6 +550,7 @@ def measure_edge(args: argparse.Namespace, n: int, variant: str) -> dict:
     with Engine(settings) as engine:
         report["open_s"] = round(time.perf_counter() - t0, 2)
         engine.warm_up()
+        report["prefetched_mb"] = round(engine.store.prefetch() / 2**20) if args.prefetch else 0
         report["latency"] = measure_engine(engine, queries, args.warmup)
         if variant in args.recall_variants and n in args.recall_sizes:
             rq = load_queries(args.questions, args.recall_queries, args.seed + 1)
@@ -578,6 +579,7 @@ def measure_peer(args: argparse.Namespace, n: int) -> dict:
     queries = load_queries(args.questions, args.peer_queries, args.seed)
     with engine_mod.Engine(base_settings()) as engine:
         engine.warm_up()
+        report["prefetched_mb"] = round(engine.store.prefetch() / 2**20) if args.prefetch else 0
         report["latency"] = measure_engine(engine, queries, args.warmup)
     return report
 
@@ -652,6 +654,7 @@ def main() -> None:
     ap.add_argument("--peer-queries", type=int, default=20, help="DEV questions timed on the (slow) peer")
     ap.add_argument("--recall-queries", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--prefetch", action="store_true", help="read the index files first, as rag serve does")
     ap.add_argument("--query-backend", default="", help="embed queries with this embedding.backend (synthetic indexes)")
     ap.add_argument("--sigma", type=float, default=0.015, help="Gaussian noise per dimension on the DEV vectors")
     ap.add_argument("--seed", type=int, default=7)

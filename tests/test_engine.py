@@ -114,15 +114,20 @@ def test_bad_inputs_are_skipped_with_reasons_and_do_not_touch_the_index(tmp_path
     (src / "notes.xyz").write_text("hello", encoding="utf-8")
     with Engine(make_settings(tmp_path / "idx")) as engine:
         report = engine.ingest([src])
-        assert report.articles == 1
+        assert report.articles == 2  # Latin-1 text is decoded (no UTF-8 sequence in it at all)
+        assert engine.article_text(next(iter({a for a in _ids(engine)} - {"ok-1"}))) == "perch\xe9 no"
         reasons = {Path(s.origin).name: s.reason for s in report.skipped}
         assert "empty" in reasons["empty.txt"]
         assert "binary" in reasons["binary.txt"]
-        assert "UTF-8" in reasons["latin1.txt"]
+        assert "latin1.txt" not in reasons
         assert "JSON" in reasons["feed.jsonl:2"]
         assert "text" in reasons["feed.jsonl:3"]
         assert "unsupported" in reasons["notes.xyz"]
-        assert engine.store.count("article") == 1
+        assert engine.store.count("article") == 2
+
+
+def _ids(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r.payload["article_id"] for r in engine.store.scroll("article", None, limit=100)[0]]
 
 
 def test_filters_restrict_results(seeded_engine) -> None:  # type: ignore[no-untyped-def]
@@ -143,11 +148,14 @@ def test_stats_report_model_and_settings(seeded_engine) -> None:  # type: ignore
 
 def test_index_remembers_its_shaping_settings(seeded_index: Path) -> None:
     from rag.engine import Engine
+    from rag.errors import IndexStoreError
 
-    other = make_settings(seeded_index)
-    other.chunking.sentences = 9
-    with Engine(other) as engine:
+    with Engine(make_settings(seeded_index)) as engine:  # nothing set explicitly: the index's settings
         assert engine.settings.chunking.sentences == make_settings().chunking.sentences
+    other = make_settings(seeded_index)
+    other.chunking.sentences = 9  # set explicitly: refused, with the command that rebuilds
+    with pytest.raises(IndexStoreError, match=r"(?s)chunking.sentences is 9 here but 8 .*rag reindex"):
+        Engine(other)
 
 
 def test_seeds_folder_is_present() -> None:

@@ -302,6 +302,11 @@ class VectorStore(ABC):
     def optimize(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Build indexes now (after a bulk load). No-op where the server does it in the background."""
 
+    def prefetch(self, max_fraction: float = 0.5) -> int:
+        """Bring the index's files into memory ahead of searches; returns the bytes read (0: nothing
+        to do, e.g. on a server, which keeps its own memory)."""
+        return 0
+
     @abstractmethod
     def flush(self) -> None: ...
 

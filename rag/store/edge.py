@@ -57,19 +57,25 @@ def _optimizers() -> qe.EdgeOptimizersConfig:
 
 
 def _edge_config(dim: int) -> qe.EdgeConfig:
-    """The schema; HNSW and vector placement stay Qdrant's defaults.
-
-    Payloads are ``Cached`` (read into the page cache when the index opens) instead of Qdrant's
-    ``Cold``: every search reads ~100 payloads (chunks, sentence candidates, evidence), and cold
-    they cost ~115 page faults from disk per new question at 100k chunks (p50 60 -> 39 ms,
-    scripts/bench_search_scale.py, BENCHMARKS.md). Applied when an existing index is opened too."""
+    """The schema; HNSW and memory placement stay Qdrant's defaults (payloads ``Cached`` instead of
+    ``Cold`` was measured: no difference, scripts/bench_search_faults.py)."""
     return qe.EdgeConfig(
         vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
         sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         optimizers=_optimizers(),
-        payload_memory=qe.Memory.Cached,
         wal_enabled=True,
     )
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _cond(c: MatchCond | DateCond) -> qe.FieldCondition:
@@ -249,6 +255,26 @@ class EdgeStore(VectorStore):
         """
         with self._lock:
             self._require().optimize()
+
+    def prefetch(self, max_fraction: float = 0.5) -> int:
+        """Read the index's files once so that searches find them in memory: a search on a 100k-chunk
+        index otherwise reads ~120 pages from disk per new question (p50 50 -> 34 ms measured,
+        scripts/bench_search_faults.py). Skipped when the files exceed ``max_fraction`` of the memory
+        available. Returns the bytes read."""
+        files = [p for p in (self.path / "segments").rglob("*") if p.is_file()]
+        total = sum(p.stat().st_size for p in files)
+        if total > max_fraction * _available_memory():
+            return 0
+        buf = bytearray(4 << 20)
+        done = 0
+        for p in files:
+            try:
+                with open(p, "rb", buffering=0) as fh:
+                    while n := fh.readinto(buf):
+                        done += n
+            except OSError:
+                continue  # a segment replaced by the optimizer meanwhile
+        return done
 
     def flush(self) -> None:
         with self._lock:

