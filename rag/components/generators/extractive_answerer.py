@@ -51,9 +51,8 @@ class ExtractiveAnswerer(CheckerComponent):
     def run(self, question: str, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
         """``question``: what is searched (a resolved follow-up); ``focus_question``: what the user
         typed last, whose names locate the key span."""
-        self.warm_up()
-        assert self._checker is not None
-        focus = question_focus(self._checker, focus_question, language)
+        checker = self.checker
+        focus = question_focus(checker, focus_question, language)
         claims: list[DraftClaim] = []
         # A "how many"/"when" question is answered by a sentence holding a number/date, if any does.
         typed = [i for i, ev in enumerate(evidence) if has_answer_type(question, ev.sentence.text)]
@@ -61,6 +60,6 @@ class ExtractiveAnswerer(CheckerComponent):
         for i in order[: self.max_claims]:
             ev = evidence[i]
             text = ev.sentence.text
-            span = key_span(question, text, self._checker.anchor_spans(focus, text, language))
+            span = key_span(question, text, checker.anchor_spans(focus, text, language))
             claims.append(DraftClaim(text[span[0] : span[1]] if span else text, i, span, ["quote"]))
         return {"claims": claims}

@@ -48,8 +48,7 @@ class AnswerVerifier(CheckerComponent):
 
     @component.output_types(claims=list[DraftClaim], raw=str)
     def run(self, replies: list[ChatMessage], language: str, evidence: list[Evidence]) -> dict[str, Any]:
-        self.warm_up()
-        assert self._checker is not None
+        checker = self.checker
         raw = (replies[0].text or "") if replies else ""
         answer, picked = parse_reply(raw)
         if not answer or not evidence:
@@ -68,7 +67,7 @@ class AnswerVerifier(CheckerComponent):
                 if span is not None:
                     claims.append(DraftClaim(claim, i, span, ["quote"]))
                     break
-                support = self._checker.check(claim, sentence, language, similarity=None, context=evidence[i].title)
+                support = checker.check(claim, sentence, language, similarity=None, context=evidence[i].title)
                 if support.supported:
                     claims.append(DraftClaim(claim, i, None, support.passed))
                     break
