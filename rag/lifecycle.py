@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class ReindexReport:
     replaced_in_place: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 def reindex(
@@ -110,8 +110,8 @@ def reindex(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ReindexReport:
     """Rebuilds the index at ``source`` with ``settings`` from its stored articles, into ``target``
-    (default: the folder these settings name). Rebuilding into ``source`` itself builds beside it
-    and swaps the folders only once the new index is complete; the old one is removed after."""
+    (default: ``source`` itself, built beside it; the folders are swapped only once the new index is
+    complete, and the old one is removed after)."""
     from rag.engine import Engine
     from rag.store.edge import EdgeStore
 
@@ -124,9 +124,7 @@ def reindex(
     source = Path(source)
     if not (source / "edge_config.json").exists():
         raise IndexStoreError(f"no index at {source}", hint="pass the folder of an existing index: --index PATH")
-    dest = Path(target) if target is not None else settings.model_copy(deep=True).index_dir()
-    if settings.index.path is not None and target is None:
-        dest = source  # an explicit --index with no --to: rebuild that index in place
+    dest = Path(target) if target is not None else source
     in_place = dest.resolve() == source.resolve()
     build = dest.with_name(dest.name + ".reindex") if in_place else dest
     if build.exists() and in_place:
