@@ -17,7 +17,7 @@ import traceback
 import unicodedata
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
@@ -298,6 +298,32 @@ def _exception_text(err: BaseException | None) -> str:
     return "" if err is None else "".join(traceback.format_exception(err)) + repr(err)
 
 
+@contextmanager
+def _json_endpoint(status: int, reply: Callable[[BaseHTTPRequestHandler], dict[str, Any]]) -> Iterator[str]:
+    """A local HTTP server answering every GET/POST with ``status`` and ``reply(request)`` as JSON."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = json.dumps(reply(self)).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 def test_settings_never_show_secrets(secret_env: str) -> None:
     from rag.settings import load_settings
 
@@ -318,29 +344,16 @@ def test_qdrant_key_still_reaches_the_server(secret_env: str) -> None:
 
     seen: list[str | None] = []
 
-    class Qdrant(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # collection_exists: GET /collections/<name>/exists
-            seen.append(self.headers.get("api-key"))
-            body = json.dumps({"result": {"exists": False}, "status": "ok", "time": 0.0}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def exists(request: BaseHTTPRequestHandler) -> dict[str, Any]:  # GET /collections/<name>/exists
+        seen.append(request.headers.get("api-key"))
+        return {"result": {"exists": False}, "status": "ok", "time": 0.0}
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Qdrant)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = load_settings(index={"qdrant_url": f"http://127.0.0.1:{server.server_port}"})
+    with _json_endpoint(200, exists) as url:
+        settings = load_settings(index={"qdrant_url": url})
         with _every_log_at_debug() as logs, warnings.catch_warnings(record=True):  # "api key on http"
             store = ClientStore(str(settings.index.qdrant_url), "news", settings.index)
             assert not store.exists()
             store.close()
-    finally:
-        server.shutdown()
     assert seen == [QDRANT_KEY]
     assert logs.records and not _leaks(logs.text())
 
@@ -449,28 +462,15 @@ def test_an_endpoint_that_quotes_the_key_back_does_not_leak_it(
     from rag.llm.generators import make_generator
     from rag.settings import load_settings
 
-    class Rejecting(BaseHTTPRequestHandler):  # "Incorrect API key provided: <key>", as some servers answer
-        def do_POST(self) -> None:
-            key = (self.headers.get("authorization") or "")[len("Bearer ") :]
-            body = json.dumps({"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}}).encode()
-            self.send_response(401)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def rejecting(request: BaseHTTPRequestHandler) -> dict[str, Any]:  # as some servers answer a bad key
+        key = (request.headers.get("authorization") or "")[len("Bearer ") :]
+        return {"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}}
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Rejecting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("RAG_LLM__BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
+    with _json_endpoint(401, rejecting) as url:
+        monkeypatch.setenv("RAG_LLM__BASE_URL", f"{url}/v1")
         settings = load_settings()
         with pytest.raises(Exception) as raised:  # the engine's path: the generator fails, from_backend explains
             make_generator(settings, "openai").run([ChatMessage.from_user("Quante truppe?")])
         err = LLMError.from_backend("openai", settings.llm.base_url, raised.value)
-    finally:
-        server.shutdown()
     assert "401" in str(err)
     assert not _leaks(str(err))
