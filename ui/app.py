@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from rag.errors import RagError  # noqa: E402
+from rag.errors import RagError, redact  # noqa: E402
 from rag.service import Service  # noqa: E402
 from rag.store.base import Filters  # noqa: E402
 from ui import render  # noqa: E402
@@ -114,7 +114,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 outcome["error"] = str(err)
             except Exception as err:  # shown to the user, logged in full
                 log.exception("ask failed")
-                outcome["error"] = f"unexpected {type(err).__name__}: {err}"
+                outcome["error"] = redact(f"unexpected {type(err).__name__}: {err}")
             finally:
                 tokens.put(None)
 
