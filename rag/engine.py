@@ -304,8 +304,10 @@ class Engine:
         self._journal([])
         routed, split = out["router"], out["splitter"]
         report.articles += len(routed["new"])
-        unfinished = set(self.recovered)
-        report.resumed.extend(a.article_id for a in routed["new"] if a.article_id in unfinished)
+        if self.recovered:  # articles an interrupted ingest left unfinished, written again now: once
+            resumed = {a.article_id for a in routed["new"]} & set(self.recovered)
+            report.resumed.extend(a for a in self.recovered if a in resumed)
+            self.recovered = [a for a in self.recovered if a not in resumed]
         report.unchanged += len(routed["unchanged"])
         report.replaced += len(routed["replaced"])
         report.skipped.extend(routed["superseded"])

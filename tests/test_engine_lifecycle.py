@@ -146,6 +146,8 @@ def test_a_crash_during_a_replacement_leaves_one_complete_version(
             report = engine.ingest_articles([BETA])  # the next ingest finishes the job
             assert report.replaced == 1 and report.resumed == ["x1"]
             assert engine.article_text("x1") == BETA.text and len(_versions(engine, "x1")) == 1
+            later = engine.ingest_articles([ALFA])  # a later change of it is a plain replacement
+            assert later.replaced == 1 and later.resumed == []
         else:
             assert cleaned == []  # nothing unfinished: the complete new version stays, the old one goes
 
