@@ -244,17 +244,17 @@ AnswererOpt = Annotated[
 ]
 
 
-def _print_answer(result: Any, *, streamed: bool = False) -> None:
-    if not streamed:
+def _print_answer(result: Any, *, streamed: str | None = None) -> None:
+    """``streamed``: the text already printed while the answer was generated (``None``: not streamed)."""
+    if streamed:
+        out.print()  # end the streamed line; then the verified answer, unless it is what was streamed
+    if streamed is None or result.answer.strip() != streamed.strip():
         style = "yellow" if result.abstained else "bold"
         out.print(f"[{style}]{escape(result.answer)}[/]")
-    elif result.abstained or result.answer:
-        out.print()  # end the streamed line, then the verified answer if the stream differed
-        out.print(
-            f"[bold]{escape(result.answer)}[/]" if not result.abstained else f"[yellow]{escape(result.answer)}[/]"
-        )
     if result.abstained and result.reason:
         out.print(f"[dim]({escape(result.reason)})[/]")
+    if result.notice:
+        out.print(f"[yellow]notice: {escape(result.notice)}[/]")
     for c in result.citations:
         title = c.title or c.article_id
         out.print(f"[cyan][{c.n}][/] «{escape(c.quote)}» — {escape(title)}, chars {c.start}–{c.end}")
@@ -284,9 +284,11 @@ def ask(
             )
         with _engine(index) as engine:
             on_token = None
+            streamed: list[str] = []
             if stream and not json_out:
 
                 def on_token(text: str) -> None:
+                    streamed.append(text)
                     out.print(escape(text), end="")
 
             result = engine.ask(
@@ -301,7 +303,7 @@ def ask(
     if json_out:
         _dump(result.to_dict())
         return
-    _print_answer(result, streamed=on_token is not None)
+    _print_answer(result, streamed="".join(streamed) if on_token is not None else None)
 
 
 @app.command()

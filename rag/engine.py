@@ -5,6 +5,7 @@ CLI, API and UI are thin shells over :class:`Engine`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
 
@@ -34,6 +35,11 @@ from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
+
+if TYPE_CHECKING:
+    from rag.llm.supervisor import LocalLLM
+
+log = logging.getLogger(__name__)
 
 #: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
 SHAPING = (
@@ -176,6 +182,7 @@ class Engine:
         self._search: Pipeline | None = None
         self._cite: Pipeline | None = None
         self._answer: dict[str, Pipeline] = {}
+        self._local: LocalLLM | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> Engine:
@@ -185,7 +192,20 @@ class Engine:
         self.close()
 
     def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
         self.store.close()
+
+    @property
+    def local_llm(self) -> LocalLLM:
+        """The supervised process of the local LLM (created here, started by its first question or by
+        ``local_llm.start()``)."""
+        if self._local is None:
+            from rag.llm.generators import warm_messages
+            from rag.llm.supervisor import make_local
+
+            self._local = make_local(self.settings, warm_messages)
+        return self._local
 
     @property
     def model(self) -> str:
@@ -433,12 +453,9 @@ class Engine:
     # -- answers ---------------------------------------------------------------------------------
     def answer_pipeline(self, kind: str) -> Pipeline:
         if kind not in self._answer:
-            pipeline = build_answer_pipeline(self.settings, self.doc_store, self.model, kind)
+            local = self.local_llm if kind == "local" else None
+            pipeline = build_answer_pipeline(self.settings, self.doc_store, self.model, kind, local=local)
             pipeline.warm_up()
-            if kind == "local":
-                from rag.llm.generators import prime
-
-                prime(pipeline.get_component("llm"))
             self._answer[kind] = pipeline
         return self._answer[kind]
 
@@ -500,12 +517,23 @@ class Engine:
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
         )
+        notice = None
         try:
+            if kind == "local":
+                self.local_llm.ensure_ready()
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
-        except RagError:
-            raise
-        except Exception as err:  # the LLM backend: connection refused, timeout, bad reply
-            raise LLMError.from_backend(kind, self.settings.llm.base_url, err) from err
+            if kind == "local":
+                self.local_llm.report_success()
+        except Exception as err:  # the LLM backend: connection refused, timeout, bad reply, a crash
+            failure = self._llm_failure(kind, err)
+            if kind != "local":
+                raise failure from err
+            # the local LLM is down (it is being restarted): answer extractively and say so
+            notice = f"{failure.message}. Answered extractively, without the LLM."
+            log.warning("%s", failure)
+            kind = "extractive"
+            inputs = answer_inputs(kind, question=question, standalone=standalone, language=language, evidence=evidence)
+            out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
         timings["answer_ms"] = round(1000 * (time.perf_counter() - t0), 1)
         reason = out["gate"].get("reason")
         final = out.get("answerer") or out.get("verifier") or {}
@@ -513,9 +541,24 @@ class Engine:
         # claims number the evidence their answerer saw: the gate's, or the part shown to the LLM
         evidence = out.get("prompt", out["gate"]).get("evidence", evidence)
         result = finish(claims, reason)
-        if on_token is not None and kind == "extractive":
+        result.notice = notice
+        if on_token is not None and kind == "extractive" and not (stream and stream.raw):
             on_token(result.answer)
         return result
+
+    def _llm_failure(self, kind: str, err: Exception) -> RagError:
+        """What an answer pipeline's error means: a ``RagError`` that is not the LLM's is re-raised;
+        a failure of the local LLM's process is diagnosed (and the process replaced) by its supervisor."""
+        if isinstance(err, LLMError):
+            return err
+        component = getattr(err, "component_name", None)
+        if isinstance(err, RagError) or (component is not None and component != "llm"):
+            raise err
+        while err.__cause__ is not None and type(err).__name__ == "PipelineRuntimeError":
+            err = err.__cause__  # type: ignore[assignment]
+        if kind == "local":
+            return self.local_llm.report_failure(err)
+        return LLMError.from_backend(kind, self.settings.llm.base_url, err)
 
     def article_text(self, article_id: str) -> str | None:
         page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)

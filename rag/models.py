@@ -131,6 +131,9 @@ class AnswerResult:
     standalone_question: str | None = None
     #: Why the service abstained ("weak evidence", "not mentioned: X", "unsupported answer"), or None.
     reason: str | None = None
+    #: Something the reader must know about how this answer was made, e.g. that the local LLM was down
+    #: and the answer is extractive; None when all went as asked.
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

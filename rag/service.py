@@ -9,6 +9,7 @@ instead of failing on the index lock.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 from rag.answer.followup import Conversation
 from rag.engine import Engine
+from rag.errors import RagError
 from rag.jobs import JobQueue
 from rag.loaders import count_inputs
 from rag.models import AnswerResult
@@ -27,6 +29,7 @@ from rag.settings import Settings
 from rag.store.base import Filters
 
 SERVICE_FILE = "rag_service.json"
+log = logging.getLogger(__name__)
 
 
 def service_file(settings: Settings) -> Path:
@@ -56,8 +59,8 @@ class Service:
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self.jobs = JobQueue(self.engine.settings.index_dir() / "uploads", self._ingest_folder)
         self.url: str | None = None
-        #: the local LLM: "loading" until warm, then "ready" (or "not used", "remote", "failed")
-        self.llm = "loading"
+        #: which LLM the default answerer uses: "local" (its state is the supervisor's), "not used", "remote"
+        self._llm_mode = "local"
         self._warm_thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -86,18 +89,31 @@ class Service:
             self.engine.answer_pipeline("extractive")
             default = choose_answerer(self.engine.settings)
             if default != "local":
-                self.llm = "not used" if default == "extractive" else "remote"
+                self._llm_mode = "not used" if default == "extractive" else "remote"
                 self._go()
             else:
                 with self._llm_lock:
                     self._go()
                     self.engine.answer_pipeline(default)
-                self.llm = "ready"
+                    try:
+                        self.engine.local_llm.start()  # its own process; questions answer extractively if it fails
+                    except RagError as err:
+                        log.warning("the local LLM did not start: %s", err)
             self.engine.store.prefetch()  # after ready: searches work meanwhile, only slower
         except Exception as err:  # reported by /healthz
             self.error = f"{type(err).__name__}: {err}"
-            if self.llm == "loading":
-                self.llm = "failed"
+
+    @property
+    def llm(self) -> str:
+        """The default answerer's LLM: loading, ready, restarting, failed (local), remote or not used."""
+        if self._llm_mode != "local":
+            return self._llm_mode
+        state = self.engine.local_llm.state
+        return "loading" if state in ("stopped", "loading") else state
+
+    @property
+    def llm_error(self) -> str | None:
+        return self.engine.local_llm.error if self._llm_mode == "local" and self.engine._local else None
 
     def _go(self) -> None:
         self.jobs.start()

@@ -143,7 +143,15 @@ class LLMSettings(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
     model: str = Field("local-model", description="model name sent to the OpenAI-compatible endpoint")
     api_key: SecretStr | None = Field(None, description="API key for the endpoint (never logged)")
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(
+        60.0, gt=0, description="seconds an LLM may take to start and to continue a reply, then it counts as hung"
+    )
+    load_timeout_s: float = Field(120.0, gt=0, description="seconds the local LLM's process may take to load")
+    repack: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="llama.cpp's runtime weight repacking (extra buffer types, AMX among them); auto = off "
+        "where the build has AMX (it crashes on Q4_K_M) or AVX-512 (faster without), else on",
+    )
 
 
 class ApiSettings(BaseModel):

@@ -66,7 +66,9 @@ def main() -> None:
         out["search_only_ms"] = _summary(search_ms)
         for kind in [k.strip() for k in args.answerers.split(",") if k.strip()]:
             t = time.perf_counter()
-            engine.answer_pipeline(kind)  # loads (and for LLMs primes) the answerer
+            engine.answer_pipeline(kind)  # builds and warms the answerer
+            if kind == "local":
+                engine.local_llm.start()  # the LLM's own process: loaded and its prompt cache primed
             load_s = time.perf_counter() - t
             engine.ask(qs[0], answerer=kind)  # warm
             total, first, tokens, abstained = [], [], [], 0

@@ -25,7 +25,7 @@ def free_port() -> int:
 class Server:
     """Starts ``rag serve --index INDEX`` and waits until ``/healthz`` says ready."""
 
-    def __init__(self, index: Path, log: Path, timeout: float = 180) -> None:
+    def __init__(self, index: Path, log: Path, timeout: float = 180, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -34,7 +34,7 @@ class Server:
                 [*RAG, "serve", "--index", str(index), "--port", str(self.port)],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
-                env=ENV,
+                env={**ENV, **(env or {})},
             )
         deadline = time.monotonic() + timeout
         while True:

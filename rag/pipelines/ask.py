@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
 
@@ -14,8 +14,13 @@ from rag.llm.generators import make_generator
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
 
+if TYPE_CHECKING:
+    from rag.llm.supervisor import LocalLLM
 
-def build_answer_pipeline(settings: Settings, store: NewsDocumentStore, model: str, kind: str) -> Pipeline:
+
+def build_answer_pipeline(
+    settings: Settings, store: NewsDocumentStore, model: str, kind: str, *, local: LocalLLM | None = None
+) -> Pipeline:
     common: dict[str, Any] = {
         "query_prompt": settings.embedding.query_prompt,
         "corpus_language": settings.retrieval.corpus_language,
@@ -36,7 +41,7 @@ def build_answer_pipeline(settings: Settings, store: NewsDocumentStore, model: s
         p.connect("gate.evidence", "answerer.evidence")
         return p
     p.add_component("prompt", AnswerPromptBuilder(max_evidence=a.llm_evidence))
-    p.add_component("llm", make_generator(settings, kind))
+    p.add_component("llm", make_generator(settings, kind, local))
     p.add_component("verifier", AnswerVerifier(store, model, **common))
     p.connect("gate.evidence", "prompt.evidence")
     p.connect("prompt.evidence", "verifier.evidence")
