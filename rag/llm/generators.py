@@ -58,8 +58,10 @@ def make_generator(settings: Settings, kind: str, local: LocalLLM | None = None)
         if local is None:
             raise ValueError("the local generator needs its LocalLLM supervisor")
         key, model, url = local.api_key, "local", local.base_url
-        # llama.cpp enforces the schema as a grammar
+        # llama.cpp enforces the schema as a grammar; greedy decoding with no repeat penalty (the
+        # server's default is 1.1, which pushes the model away from copying the evidence's words)
         kwargs["response_format"] = {"type": "json_object", "schema": REPLY_SCHEMA}
+        kwargs["extra_body"] = {"repeat_penalty": 1.0}
     elif kind == "openai":
         key = llm.api_key.get_secret_value() if llm.api_key else "not-needed"
         model, url = llm.model, llm.base_url or ""

@@ -26,6 +26,16 @@ def test_abstention_is_shown_as_such() -> None:
     assert "data-abstained='true'" in html and "<script>" not in html
 
 
+def test_a_notice_shows_under_the_answer_escaped_and_without_chips() -> None:
+    notice = f"the local LLM process ended with SIGKILL [2] {EVIL}. Answered extractively, without the LLM."
+    html = render.answer_html({"abstained": False, "answer": "900 [1]", "notice": notice})
+    assert "class='answer-notice'" in html and "ended with SIGKILL" in html and "<script>" not in html
+    assert html.count("class='cite'") == 1  # the [2] inside the notice is text
+    abstained = render.answer_html({"abstained": True, "answer": "The archive does not say.", "notice": notice})
+    assert "class='answer-notice'" in abstained
+    assert "answer-notice" not in render.answer_html({"abstained": False, "answer": "900 [1]", "notice": None})
+
+
 def test_active_citation_is_marked_at_its_offsets() -> None:
     start = TEXT.index("Il ponte")
     end = TEXT.index("Fu aperto") - 1
