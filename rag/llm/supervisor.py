@@ -259,10 +259,11 @@ class LocalLLM:
         if state == "failed" and time.monotonic() >= self._retry_at:
             self._replace(proc, self.error or "it failed to load")
         reason = self.error or state
-        raise LLMDownError(
-            f"the local LLM is {'restarting' if state != 'failed' else 'unavailable'}: {reason}",
-            hint=FIX.format(log=self.log_path),
-        )
+        if state == "failed" and reason.startswith("the local LLM"):
+            message = reason  # it names the LLM already ("the local LLM model file … is truncated")
+        else:
+            message = f"the local LLM is {'restarting' if state != 'failed' else 'unavailable'}: {reason}"
+        raise LLMDownError(message, hint=FIX.format(log=self.log_path))
 
     def report_success(self) -> None:
         self._failures = 0

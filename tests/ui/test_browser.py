@@ -157,3 +157,27 @@ def test_upload_ask_cite_then_delete(page, tmp_path: Path) -> None:  # type: ign
     page.click("button:has-text('New conversation')")
     _ask(page, "Quanto è lungo il nuovo ponte sull'Adige a Verona?")
     assert "412" not in page.locator("#chatbot .answer").last.inner_text()
+
+
+@pytest.mark.llm
+def test_an_answer_made_without_the_llm_says_so(browser, seeded_index: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The local LLM cannot run (its model file is cut short): the chat still answers, extractively,
+    with the reason shown under the answer."""
+    index = tmp_path / "index"
+    shutil.copytree(seeded_index, index)
+    cut = tmp_path / "model.gguf"
+    cut.write_bytes(b"GGUF" + b"\3\0\0\0" + b"\0" * 8)  # a header that ends before its counts
+    srv = Server(index, tmp_path / "serve.log", env={"RAG_ANSWER__ANSWERER": "local", "RAG_LLM__GGUF_PATH": str(cut)})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        pg = context.new_page()
+        pg.goto(srv.url + "/")
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(pg, "How many US troops are in Syria?")
+        notice = pg.locator("#chatbot .answer .answer-notice")
+        assert notice.count() == 1 and "truncated" in notice.inner_text() and str(cut) in notice.inner_text()
+        assert "Answered extractively" in notice.inner_text() and SYRIA in pg.inner_text("#chatbot .answer")
+        pg.screenshot(path=str(SHOTS / "9_answer_without_the_llm.png"))
+    finally:
+        context.close()
+        srv.stop()
