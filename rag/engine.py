@@ -276,11 +276,13 @@ class Engine:
         on_progress: Callable[[int, IngestReport], None] | None = None,
         origin_base: Path | None = None,
         origin_label: str = "",
+        optimize: bool = True,
     ) -> IngestReport:
         """Ingest files/folders; ``on_progress(articles_done_in_batch, report)`` after each batch.
 
         ``origin_base``: origins under this folder are recorded relative to it, after ``origin_label``
-        (uploads are recorded by their file name, not by where the service keeps them)."""
+        (uploads are recorded by their file name, not by where the service keeps them). ``optimize=False``:
+        leave it to the caller (the service optimizes in the background: rag/store/maintenance.py)."""
         base = str(origin_base) + os.sep if origin_base is not None else None
         report = IngestReport()
         started = time.perf_counter()
@@ -302,7 +304,7 @@ class Engine:
                 batch = []
         if batch:
             self._ingest_batch(batch, report, on_progress)
-        if report.articles or report.replaced:
+        if optimize and (report.articles or report.replaced):
             self.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
         report.files = len(files)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -393,10 +395,10 @@ class Engine:
             ],
         }
 
-    def delete_article(self, article_id: str) -> int:
+    def delete_article(self, article_id: str, *, optimize: bool = True) -> int:
         """Removes every point of the article (record, chunks, sentences); returns how many."""
         removed = self.store.delete_article(article_id)
-        if removed:
+        if removed and optimize:
             self.store.optimize()  # vacuum: BM25 statistics count live points only again
         return removed
 

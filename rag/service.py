@@ -27,6 +27,7 @@ from rag.loaders import count_inputs
 from rag.models import AnswerResult
 from rag.settings import Settings
 from rag.store.base import Filters
+from rag.store.maintenance import IndexMaintenance
 
 SERVICE_FILE = "rag_service.json"
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class Service:
         self._conv_lock = threading.Lock()
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self.jobs = JobQueue(self.engine.settings.index_dir() / "uploads", self._ingest_folder)
+        #: optimizes the index after writes in the background (never in this process: it would freeze it)
+        self.maintenance = IndexMaintenance(self.engine.store)
         self.url: str | None = None
         #: which LLM the default answerer uses: "local" (its state is the supervisor's), "not used", "remote"
         self._llm_mode = "local"
@@ -121,6 +124,7 @@ class Service:
 
     def close(self) -> None:
         self.jobs.stop()
+        self.maintenance.stop()
         path = service_file(self.engine.settings)
         try:
             if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
@@ -140,7 +144,18 @@ class Service:
             progress(done, total)
 
         label = f"upload {folder.name}/"
-        return self.engine.ingest([folder], on_progress=step, origin_base=folder, origin_label=label).to_dict()
+        with self.maintenance.paused():
+            report = self.engine.ingest(
+                [folder], on_progress=step, origin_base=folder, origin_label=label, optimize=False
+            )
+        return report.to_dict()
+
+    def delete_article(self, article_id: str) -> int:
+        """Removes the article now; the index is vacuumed in the background (searches go on)."""
+        removed = self.engine.delete_article(article_id, optimize=False)
+        if removed:
+            self.maintenance.request()
+        return removed
 
     def ask(
         self,

@@ -233,7 +233,7 @@ def build_ui(service: Service) -> gr.Blocks:
     def delete(article_id: str | None) -> str:
         if not article_id:
             return "Choose an article to delete."
-        removed = engine.delete_article(article_id)
+        removed = service.delete_article(article_id)
         return f"Deleted {article_id} ({removed} points)." if removed else f"{article_id} was not in the index."
 
     with gr.Blocks(title="rag-news — cited answers from the archive", analytics_enabled=False) as demo:

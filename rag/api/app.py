@@ -209,7 +209,7 @@ def create_app(service: Service) -> FastAPI:
         "/api/articles/{article_id}", response_model=s.DeleteResponse, responses=ERROR_RESPONSES, tags=["articles"]
     )
     def delete_article(article_id: str) -> Any:
-        removed = ready().engine.delete_article(article_id)
+        removed = ready().delete_article(article_id)
         if not removed:
             raise ApiError(404, "not_found", f"no article with id {article_id!r}", "list ids with GET /api/articles")
         return {"article_id": article_id, "deleted_points": removed}

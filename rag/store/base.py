@@ -21,6 +21,7 @@ i.e. with weight 1 the classic ``1 / (k + rank)`` (rank 1-based); a weight ``w``
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -301,6 +302,12 @@ class VectorStore(ABC):
 
     def optimize(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Build indexes now (after a bulk load). No-op where the server does it in the background."""
+
+    def optimize_offline(self, cancel: threading.Event | None = None) -> str:
+        """:meth:`optimize` without holding up the calling process's other threads (for a process that
+        keeps serving); returns what happened. Here the same as :meth:`optimize`."""
+        self.optimize()
+        return "done"
 
     def prefetch(self, max_fraction: float = 0.5) -> int:
         """Bring the index's files into memory ahead of searches; returns the bytes read (0: nothing

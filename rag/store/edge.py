@@ -8,13 +8,14 @@ that ``upsert`` returned; it also locks the folder: a second process opening it 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import qdrant_edge as qe
 
@@ -39,7 +40,9 @@ from rag.store.base import (
     filter_spec,
     norm_point_id,
 )
+from rag.store.edge_optimize import clean_leftovers, optimize_offline
 
+F = TypeVar("F", bound=Callable[..., Any])
 META_FILE = "rag_index.json"
 EDGE_CONFIG_FILE = "edge_config.json"
 
@@ -159,6 +162,18 @@ def _record(point: Any, score: float | None = None) -> ScoredRecord:
     )
 
 
+def _reads(method: F) -> F:
+    """A read of the shard: under the store's ``rw.reading()``, so an optimized copy is never swapped
+    in under it (rag/store/edge_optimize.py)."""
+
+    @functools.wraps(method)
+    def wrapper(self: EdgeStore, *args: Any, **kwargs: Any) -> Any:
+        with self.rw.reading():
+            return method(self, *args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 def _is_lock_error(err: BaseException) -> bool:
     return "WouldBlock" in str(err)
 
@@ -172,7 +187,11 @@ class EdgeStore(VectorStore):
         self._shard: qe.EdgeShard | None = None
         self._dim: int | None = None
         self._lock = threading.RLock()
+        #: while an offline optimization runs: the deletes to re-apply to its result; an upsert voids it
+        self._recorded: list[tuple[str, str | None, bool]] | None = None
+        self._superseded = False
         if (self.path / EDGE_CONFIG_FILE).exists():
+            clean_leftovers(self.path)
             self._dim = self._read_dim()
             config = _edge_config(self._dim)
             self._shard = self._open(lambda: qe.EdgeShard.load(str(self.path), config), "open")
@@ -251,10 +270,44 @@ class EdgeStore(VectorStore):
     def optimize(self) -> None:
         """Build HNSW/sparse indexes for large segments and vacuum deletions (exact BM25 IDF again).
 
-        Call once after an ingest; blocking, cost grows with the segments touched.
+        Call once after an ingest; blocking, cost grows with the segments touched. It holds the GIL
+        throughout: a process that must keep answering uses :meth:`optimize_offline` instead.
         """
         with self._lock:
             self._require().optimize()
+
+    def optimize_offline(self, cancel: threading.Event | None = None) -> str:
+        """:meth:`optimize` in a child process on a copy, swapped in when done (rag/store/edge_optimize.py)."""
+        if self._shard is None:
+            return "no index"
+        return optimize_offline(self, cancel)
+
+    # the hooks rag.store.edge_optimize drives (under self._lock)
+    def _begin_recording(self) -> None:
+        self._recorded, self._superseded = [], False
+
+    def _end_recording(self) -> None:
+        with self._lock:
+            self._recorded, self._superseded = None, False
+
+    def _swap_in(self, swap: Any, unswap: Any) -> str:
+        """Closes the shard, lets ``swap()`` move the optimized files in, opens them and re-applies the
+        deletes made meanwhile; on failure ``unswap(stamp)`` restores the old files and reopens them.
+        The caller holds ``rw.writing()``: every read of the shard holds ``rw.reading()``."""
+        shard, self._shard = self._shard, None
+        if shard is not None:
+            shard.close()
+        stamp: str = swap()
+        config = _edge_config(self._dim or 0)
+        try:
+            self._shard = qe.EdgeShard.load(str(self.path), config)
+        except Exception:
+            unswap(stamp)
+            self._shard = qe.EdgeShard.load(str(self.path), config)
+            raise
+        for article_id, version, keep in self._recorded or []:
+            self._delete(self._shard, article_id, version, keep)
+        return stamp
 
     def prefetch(self, max_fraction: float = 0.5) -> int:
         """Read the index's files once so that searches find them in memory: a search on a 100k-chunk
@@ -293,7 +346,7 @@ class EdgeStore(VectorStore):
     # -- writes ---------------------------------------------------------------------------------
 
     def upsert(self, points: Sequence[PointData]) -> None:
-        shard = self._require()
+        self._require()
         checked = check_points(points, self._dim or 0, self.where)
         for batch in batched(checked):
             edge_points = []
@@ -305,20 +358,30 @@ class EdgeStore(VectorStore):
                     vector[SPARSE_VECTOR] = qe.SparseVector(p.sparse[0], p.sparse[1])
                 edge_points.append(qe.Point(p.point_id, vector, p.payload))
             with self._lock:
-                shard.update(qe.UpdateOperation.upsert_points(edge_points))
+                if self._recorded is not None:
+                    self._superseded = True  # an optimization running on a copy would lose this
+                self._require().update(qe.UpdateOperation.upsert_points(edge_points))
 
     def delete_article(self, article_id: str, version: str | None = None, keep: bool = False) -> int:
-        shard = self._require()
+        self._require()
+        with self._lock:
+            n = self._delete(self._require(), article_id, version, keep)
+            if self._recorded is not None:
+                self._recorded.append((article_id, version, keep))
+        return n
+
+    @staticmethod
+    def _delete(shard: qe.EdgeShard, article_id: str, version: str | None, keep: bool) -> int:
         flt = to_edge_filter(article_points_spec(article_id, version, keep))
         assert flt is not None
-        with self._lock:
-            n = shard.count(qe.CountRequest(exact=True, filter=flt))
-            if n:
-                shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+        n = int(shard.count(qe.CountRequest(exact=True, filter=flt)))
+        if n:
+            shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
         return n
 
     # -- reads ----------------------------------------------------------------------------------
 
+    @_reads
     def _run_plans(self, plans: Sequence[SearchPlan]) -> list[list[ScoredRecord]]:
         shard = self._require()
         requests = [to_edge_request(plan) for plan in plans]
@@ -328,6 +391,7 @@ class EdgeStore(VectorStore):
             batches = shard.query_batch(qe.QueryBatchRequest(requests))
         return [[_record(p) for p in hits] for hits in batches]
 
+    @_reads
     def retrieve(self, ids: Sequence[str]) -> list[ScoredRecord]:
         shard = self._require()
         wanted = [norm_point_id(i) for i in ids]
@@ -339,6 +403,7 @@ class EdgeStore(VectorStore):
             found[r.point_id] = r
         return [found[i] for i in wanted if i in found]
 
+    @_reads
     def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         shard = self._require()
         wanted: list[Any] = list(dict.fromkeys(norm_point_id(i) for i in ids))
@@ -351,6 +416,7 @@ class EdgeStore(VectorStore):
                 out[norm_point_id(rec.id)] = [float(x) for x in vec]
         return out
 
+    @_reads
     def scroll(
         self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
     ) -> tuple[list[ScoredRecord], str | None]:
@@ -366,10 +432,12 @@ class EdgeStore(VectorStore):
         )
         return [_record(r, 0.0) for r in records], norm_point_id(next_offset) if next_offset is not None else None
 
+    @_reads
     def count(self, kind: str | None = None, filters: Filters | None = None) -> int:
         shard = self._require()
         return int(shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(filter_spec(kind, filters)))))
 
+    @_reads
     def facet(self, key: str, kind: str, limit: int = 50) -> dict[str, int]:
         shard = self._require()
         resp = shard.facet(
