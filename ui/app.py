@@ -22,9 +22,10 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from rag.errors import RagError, redact  # noqa: E402
+from rag.loaders import SUPPORTED_EXTENSIONS  # noqa: E402
 from rag.service import Service  # noqa: E402
 from rag.store.base import Filters  # noqa: E402
-from ui import render  # noqa: E402
+from ui import render, uploads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("rag.ui")
@@ -198,17 +199,16 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> Iterator[str]:  # noqa: B008
         if not files:
-            yield "Choose one or more files first (.txt .md .html .jsonl .pdf)."
+            yield render.status(f"Choose one or more files first ({' '.join(SUPPORTED_EXTENSIONS)}).")
             return
-        payload = []
-        for f in files:
-            path = Path(f if isinstance(f, str) else f.name)
-            payload.append((path.name, path.read_bytes()))
         try:
+            payload = uploads.received_files(files, demo.upload_file_set, service.settings.api)
             job = service.jobs.submit(payload)
         except RagError as err:
-            yield f"Upload refused: {err}"
+            yield render.status(f"Upload refused: {err}", "error")
             return
+        finally:
+            uploads.forget(files, demo.upload_file_set)
         while True:
             current = service.jobs.get(job.job_id)
             assert current is not None
@@ -218,23 +218,19 @@ def build_ui(service: Service) -> gr.Blocks:
                 progress((current.done, current.total), desc="Ingesting", unit="articles")
             else:
                 progress(0.0, desc="Reading files")
-            yield f"Ingesting… {current.done}/{current.total or '?'} articles"
+            yield render.status(f"Ingesting… {current.done}/{current.total or '?'} articles")
             time.sleep(0.4)
         if current.state == "failed":
-            yield f"Ingest failed: {current.error}"
+            yield render.status(f"Ingest failed: {current.error}", "error")
             return
-        rep = current.report or {}
-        skipped = "".join(f"\n- skipped {s['origin']}: {s['reason']}" for s in rep.get("skipped", []))
-        yield (
-            f"Done: {rep.get('articles', 0)} new articles, {rep.get('unchanged', 0)} unchanged, "
-            f"{rep.get('replaced', 0)} replaced, {len(rep.get('skipped', []))} skipped.{skipped}"
-        )
+        yield render.job_report(current.report or {})
 
     def delete(article_id: str | None) -> str:
         if not article_id:
-            return "Choose an article to delete."
+            return render.status("Choose an article to delete.")
         removed = service.delete_article(article_id)
-        return f"Deleted {article_id} ({removed} points)." if removed else f"{article_id} was not in the index."
+        done = f"Deleted {article_id} ({removed} points)." if removed else f"{article_id} was not in the index."
+        return render.status(done)
 
     with gr.Blocks(title="rag-news — cited answers from the archive", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -310,13 +306,18 @@ def build_ui(service: Service) -> gr.Blocks:
                     )
             with gr.Row():
                 with gr.Column():
-                    files = gr.File(file_count="multiple", label="Upload articles", elem_id="upload-files")
+                    files = gr.File(
+                        file_count="multiple",
+                        file_types=list(SUPPORTED_EXTENSIONS),
+                        label="Upload articles",
+                        elem_id="upload-files",
+                    )
                     upload_btn = gr.Button("Ingest", variant="primary", elem_id="upload-go")
-                    upload_status = gr.Markdown(elem_id="upload-status")
+                    upload_status = gr.HTML(elem_id="upload-status")  # escaped text only (render.status)
                 with gr.Column():
                     victim = gr.Dropdown([], label="Delete an article", elem_id="delete-choice")
                     delete_btn = gr.Button("Delete", variant="stop", elem_id="delete-go")
-                    delete_status = gr.Markdown(elem_id="delete-status")
+                    delete_status = gr.HTML(elem_id="delete-status")
 
         chat_inputs = [question, chatbot, conversation, answerer, chat_sources, chat_from, chat_to]
         chat_outputs = [chatbot, conversation, last, sources_view, question]
@@ -353,5 +354,6 @@ def mount_ui(app: Any, service: Service) -> Any:
         ssr_mode=False,
         footer_links=[],
         auth=check if token else None,
+        max_file_size=int(service.settings.api.max_upload_mb * 1024 * 1024),  # refused while it streams in
         auth_message="This archive is protected: sign in with the service's API token as the password.",
     )

@@ -42,6 +42,26 @@ def answer_html(result: dict[str, Any]) -> str:
     return f"<div class='answer'>{text}{notice}</div>"
 
 
+def status(text: str, kind: str = "info") -> str:
+    """A status line for an HTML pane: every character of ``text`` (file names, ids and reasons from
+    uploaded files among them) escaped, line breaks kept."""
+    lines = "<br>".join(escape(line) for line in text.splitlines())
+    return f"<div class='status {escape(kind, quote=True)}'>{lines}</div>"
+
+
+def job_report(rep: dict[str, Any], shown: int = 20) -> str:
+    """An ingest job's outcome: counts, then the skipped files and lines (escaped), the first ``shown``."""
+    skipped = rep.get("skipped", [])
+    total = int(rep.get("skipped_total", len(skipped)))
+    head = (
+        f"Done: {rep.get('articles', 0)} new articles, {rep.get('unchanged', 0)} unchanged, "
+        f"{rep.get('replaced', 0)} replaced, {total} skipped."
+    )
+    items = "".join(f"<li>skipped {escape(s['origin'])}: {escape(s['reason'])}</li>" for s in skipped[:shown])
+    more = f"<li>… and {total - min(shown, len(skipped))} more</li>" if total > min(shown, len(skipped)) else ""
+    return f"<div class='status done'>{escape(head)}<ul>{items}{more}</ul></div>"
+
+
 def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:
     """The cited sentences as cards; the active one opened in its article, highlighted."""
     if not result or not result.get("citations"):

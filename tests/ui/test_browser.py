@@ -3,6 +3,7 @@ on 127.0.0.1 with the seeds ingested. Screenshots of each state go to test-artif
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,13 +126,21 @@ def test_upload_ask_cite_then_delete(page, tmp_path: Path) -> None:  # type: ign
         "È stato inaugurato dal sindaco <script>window.__pwned = 1</script> tra gli applausi.",
         encoding="utf-8",
     )
+    img = '<img src="http://tracker.example/t.png">'  # an id that must show as text, never load
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "\n".join(json.dumps({"id": img, "text": f"Breve {i}: nevica a Belluno."}) for i in range(2)) + "\n",
+        encoding="utf-8",
+    )
     page.click("button[role=tab]:has-text('Library')")
     page.wait_for_selector("#library-summary", timeout=30_000)
-    page.set_input_files("#upload-files input[type=file]", str(article))
+    page.set_input_files("#upload-files input[type=file]", [str(article), str(feed)])
     page.wait_for_timeout(500)
     page.click("#upload-go")
     page.wait_for_selector("#upload-status:has-text('Done')", timeout=120_000)
-    assert "1 new articles" in page.inner_text("#upload-status")
+    status = page.inner_text("#upload-status")
+    assert "2 new articles" in status and img in status  # the id as text (the page fixture fails on a request)
+    assert page.locator("#upload-status img").count() == 0
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "6_library_uploaded.png"))
 

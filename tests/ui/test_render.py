@@ -161,3 +161,28 @@ def test_no_field_can_add_markup_or_attributes() -> None:
         else:  # the whole URL stays one attribute value (and the article id, in the sources view)
             assert hrefs and all(h == f"https://x.it/{quote_out}" for h in hrefs)
             assert i != 2 or ("data-article", quote_out) in values
+
+
+def test_status_lines_escape_everything_that_came_from_a_file() -> None:
+    img = '<img src="http://tracker.example/t.png">'
+    form = "<form action='http://evil.example'><input name='API token'></form>"
+    md = "![x](http://tracker.example/t.png) [link](http://evil.example)"
+    rep = {
+        "articles": 1,
+        "skipped": [
+            {"origin": f"upload j/{img}.jsonl:1", "reason": f"article id {img!r} comes again in this batch"},
+            {"origin": "feed.jsonl:2", "reason": form},
+            {"origin": "feed.jsonl:3", "reason": md},
+        ],
+    }
+    for html in (render.job_report(rep), render.status(f"Upload refused: {img} {form} {md}", "error")):
+        assert "<img" not in html and "<form" not in html and "<input" not in html and "<a " not in html
+        assert "&lt;img src=&quot;http://tracker.example/t.png&quot;&gt;" in html
+    assert render.job_report(rep).count("<li>") == 3
+
+
+def test_a_long_job_report_shows_the_first_skips_and_the_count() -> None:
+    rep = {"articles": 0, "skipped": [{"origin": f"f.jsonl:{i}", "reason": "invalid JSON"} for i in range(50)]}
+    rep["skipped_total"] = 100_000
+    html = render.job_report(rep, shown=20)
+    assert html.count("<li>") == 21 and "100000 skipped" in html and "and 99980 more" in html
