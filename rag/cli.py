@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rag.errors import RagError
+from rag.errors import RagError, redact
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Search and cite an Italian news archive.")
 out = Console()
@@ -80,6 +83,7 @@ class _Report:
         for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks", "seconds"):
             setattr(self, key, data[key])
         self.skipped = [Skipped(x["origin"], x["reason"]) for x in data["skipped"]]
+        self.skipped_total = int(data.get("skipped_total", len(self.skipped)))
         self.resumed = list(data.get("resumed", []))
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,13 +160,23 @@ def ingest(
     if json_out:
         _dump(report.to_dict())
         return
+    total = int(getattr(report, "skipped_total", len(report.skipped)))
     out.print(
         f"[bold]{report.articles}[/] articles indexed ({report.sentences} sentences, {report.chunks} chunks), "
-        f"{report.unchanged} unchanged, {report.replaced} replaced, {len(report.skipped)} skipped "
+        f"{report.unchanged} unchanged, {report.replaced} replaced, {total} skipped "
         f"from {report.files} files in {report.seconds:.1f} s"
     )
     for s in report.skipped:
         out.print(f"  [yellow]skipped[/] {escape(s.origin)}: {escape(s.reason)}")
+    if total > len(report.skipped):
+        kinds = ", ".join(f"{k}: {n}" for k, n in getattr(report, "data", {}).get("skipped_by_kind", {}).items())
+        out.print(f"  … {total - len(report.skipped)} more skipped ({escape(kinds)})")
+    groups = report.data.get("near_duplicates", []) if isinstance(report, _Report) else report.near_duplicates
+    for group in groups:
+        out.print(
+            f"  [yellow]look-alike articles:[/] {group['count']} differ only in their numbers, e.g. "
+            f"«{escape(group['example'])}»: a flood like this can crowd other articles out of the answers"
+        )
     resumed = report.resumed
     if resumed:
         out.print(
@@ -340,6 +354,10 @@ def chat(
         _fail(e)
 
 
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
@@ -373,9 +391,14 @@ def serve(
         url = f"http://{shown}:{port}"
         service.start(url)
         err.print(f"serving {service.engine.settings.index_dir()} at {url} (API docs: {url}/docs)")
-        uvicorn.run(app_, host=host, port=port, log_level="warning")
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again, which by
+        # default ends the process before the `finally` below: end it with a plain exit instead
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_on_signal)
+        with contextlib.suppress(SystemExit):
+            uvicorn.run(app_, host=host, port=port, log_level="warning")
     finally:
-        service.close()
+        service.close()  # jobs, the LLM's process, the index, rag_service.json
 
 
 @app.command()
@@ -536,7 +559,18 @@ def eval_cmd(
 
 
 def main() -> None:
-    app()
+    """The ``rag`` command: a ``RagError`` is reported by each command; anything else is a bug, shown
+    as one line (the traceback with RAG_DEBUG=1), never as a wall of frames."""
+    try:
+        app()
+    except Exception as bug:  # click handles usage errors, Ctrl-C and exits itself (SystemExit passes)
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]error:[/] unexpected {type(bug).__name__}: {escape(redact(str(bug)))}\n"
+            "  fix: this is a bug in rag-news; RAG_DEBUG=1 shows where it happened"
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from rag.components.preprocessors.article_splitter import content_hash
 from rag.embedding.identity import model_checksum
 from rag.errors import IndexStoreError, LLMError, RagError
 from rag.loaders import iter_inputs
+from rag.loaders.floods import FloodCounter
 from rag.models import AnswerResult, Article, Claim, EvidenceSentence, SearchHit, Skipped
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline
 from rag.pipelines.embedders import model_path
@@ -68,6 +69,8 @@ class IngestReport:
     #: ids of articles an interrupted ingest left unfinished (removed when the index opened) that this
     #: run wrote again
     resumed: list[str] = field(default_factory=list)
+    #: groups of look-alike articles (numbers aside) of this ingest, largest first: {"count", "example"}
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,6 +291,7 @@ class Engine:
         started = time.perf_counter()
         self._ensure_collection()
         files: set[str] = set()
+        floods = FloodCounter()
         batch: list[Article] = []
         for item in iter_inputs(paths, max_file_mb=self.settings.ingest.max_file_mb):
             if base and item.origin.startswith(base):
@@ -298,6 +302,7 @@ class Engine:
                 files.add(_origin_file(item.origin))
                 continue
             files.add(_origin_file(item.origin))
+            floods.observe(item)
             batch.append(item)
             if len(batch) >= batch_size:
                 self._ingest_batch(batch, report, on_progress)
@@ -307,6 +312,7 @@ class Engine:
         if optimize and (report.articles or report.replaced):
             self.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
         report.files = len(files)
+        report.near_duplicates = floods.groups()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

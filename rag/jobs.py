@@ -69,6 +69,34 @@ def shown_name(name: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else f"{shown[: limit // 2]}…{shown[-limit // 2 :]}"
 
 
+#: Skip reasons a job report keeps in full; the rest are counted by kind.
+REPORT_SKIPS = 100
+_LINE = re.compile(r"^line \d+: ")
+
+
+def skip_kind(reason: str) -> str:
+    """A skip reason without its particulars: ``line 7: invalid JSON (Expecting ',' at col 3); …`` ->
+    ``invalid JSON``."""
+    text = _LINE.sub("", reason)
+    return re.split(r"[(:;]| \d| '| \"", text, maxsplit=1)[0].strip() or text[:60]
+
+
+def summarize_report(report: dict[str, Any], keep: int = REPORT_SKIPS) -> dict[str, Any]:
+    """A report whose ``skipped`` list is cut to its first ``keep`` entries, with ``skipped_total`` and
+    ``skipped_by_kind`` (counts) beside it: one 100k-line job's full report was 21.5 MB."""
+    skipped = list(report.get("skipped") or [])
+    kinds: dict[str, int] = {}
+    for item in skipped:
+        kind = skip_kind(str(item.get("reason", "")))
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {
+        **report,
+        "skipped": skipped[:keep],
+        "skipped_total": len(skipped),
+        "skipped_by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
+    }
+
+
 @dataclass
 class Job:
     job_id: str
@@ -88,7 +116,13 @@ class Job:
 class JobQueue:
     """One worker thread ingests jobs in order through ``ingest(folder, on_progress) -> report``."""
 
-    def __init__(self, folder: Path, ingest: Callable[[Path, Callable[[int, int], None]], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ingest: Callable[[Path, Callable[[int, int], None]], dict[str, Any]],
+        keep: int = 200,
+    ) -> None:
+        self.keep = keep  # finished jobs remembered (their folders and reports); older ones are pruned
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._ingest = ingest
@@ -111,8 +145,21 @@ class JobQueue:
                 self._save(job)
                 self._queue.put(job.job_id)
                 resumed.append(job.job_id)
+        self._prune()
         self._thread.start()
         return resumed
+
+    def _prune(self) -> None:
+        """Forgets the oldest finished jobs beyond :attr:`keep` (memory, report files and folders)."""
+        with self._lock:
+            finished = sorted(
+                (j for j in self._jobs.values() if j.state in ("done", "failed")), key=lambda j: j.created
+            )
+            old = finished[: max(0, len(finished) - self.keep)]
+            for job in old:
+                del self._jobs[job.job_id]
+        for job in old:
+            shutil.rmtree(self.folder / job.job_id, ignore_errors=True)
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -167,13 +214,14 @@ class JobQueue:
                 job.done, job.total = done, max(total, job.total)
 
             try:
-                job.report = self._ingest(folder, progress)
+                job.report = summarize_report(self._ingest(folder, progress))
                 job.state, job.done = "done", job.total
                 for name in job.files:  # ingested: the index holds the text now
                     (folder / name).unlink(missing_ok=True)
             except Exception as err:  # reported through the job, the service goes on
                 job.state, job.error = "failed", str(err)
             self._save(job)
+            self._prune()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -46,6 +46,8 @@ def ingest_via_service(
     merged: dict[str, Any] = {
         "files": 0, "articles": 0, "unchanged": 0, "replaced": 0, "sentences": 0, "chunks": 0,
         "skipped": [{"origin": s.origin, "reason": s.reason} for s in skipped], "seconds": 0.0, "via": url,
+        "near_duplicates": [], "skipped_total": len(skipped),
+        "skipped_by_kind": {"unsupported file type": len(skipped)} if skipped else {},
     }  # fmt: skip
     started = time.monotonic()
     with httpx.Client(base_url=url, headers=headers, timeout=120.0) as client:
@@ -66,6 +68,11 @@ def ingest_via_service(
             report = job["report"] or {}
             for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks"):
                 merged[key] += int(report.get(key, 0))
+            # a job's report lists its first skips and counts the rest (rag.jobs.summarize_report)
+            merged["skipped_total"] += int(report.get("skipped_total", len(report.get("skipped", []))))
+            merged["near_duplicates"].extend(report.get("near_duplicates") or [])
+            for kind, n in (report.get("skipped_by_kind") or {}).items():
+                merged["skipped_by_kind"][kind] = merged["skipped_by_kind"].get(kind, 0) + int(n)
             for item in report.get("skipped", []):
                 origin = str(item.get("origin", "")).split("/", 1)[-1]  # "upload <job>/name[:line]"
                 base, _, line = origin.partition(":")

@@ -42,10 +42,34 @@ def running_service(settings: Settings) -> dict[str, Any] | None:
     path = service_file(settings)
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)
+        pid = int(info["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        _remove_stale(path)
+        return None
+    except OSError:
+        return None
+    try:  # a pid alive again in another program (reused after a crash) is no service
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = None  # not Linux: the pid check is all there is
+    if cmdline is not None and b"serve" not in cmdline:
+        _remove_stale(path)
+        return None
     return dict(info)
+
+
+def _remove_stale(path: Path) -> None:
+    """The announcement of a service that is gone (killed before it could remove it)."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if int(info.get("pid", -1)) != os.getpid():
+            path.unlink()
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 class Service:
@@ -58,7 +82,9 @@ class Service:
         self._llm_lock = threading.Lock()  # llama.cpp runs one generation at a time
         self._conv_lock = threading.Lock()
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
-        self.jobs = JobQueue(self.engine.settings.index_dir() / "uploads", self._ingest_folder)
+        self.jobs = JobQueue(
+            self.engine.settings.index_dir() / "uploads", self._ingest_folder, keep=settings.api.jobs_kept
+        )
         #: optimizes the index after writes in the background (never in this process: it would freeze it)
         self.maintenance = IndexMaintenance(self.engine.store)
         self.url: str | None = None
@@ -78,7 +104,9 @@ class Service:
         self.url = url
         path = service_file(self.engine.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"url": url, "pid": os.getpid(), "started": self.started}), encoding="utf-8")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"url": url, "pid": os.getpid(), "started": self.started}), encoding="utf-8")
+        os.replace(tmp, path)  # readers see the whole announcement or none
         self.warm_in_background()
 
     def _warm(self) -> None:

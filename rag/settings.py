@@ -158,7 +158,18 @@ class ApiSettings(BaseModel):
     token: SecretStr | None = Field(None, description="bearer token every /api call must carry (RAG_API_TOKEN)")
     max_upload_mb: float = Field(50.0, gt=0, description="largest accepted upload file")
     max_files: int = Field(200, ge=1, description="files per upload request")
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS (default: none)")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS, and to send writes (default: none)"
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names the service answers to besides loopback and its bound address (DNS rebinding)",
+    )
+    jobs_kept: int = Field(200, ge=1, description="finished upload jobs remembered (reports, GET /api/jobs/{id})")
+    max_request_mb: float = Field(100.0, gt=0, description="largest upload request, all its files together")
+    auth_failures: int = Field(
+        20, ge=1, description="wrong tokens or passwords one client may send per minute before getting 429"
+    )
     conversations: int = Field(1000, ge=1, description="chat sessions kept in memory (least recently used dropped)")
 
 

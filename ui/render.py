@@ -3,12 +3,9 @@ holding ``<script>`` shows as text, never as markup."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from html import escape
 from typing import Any
-
-_MARK = re.compile(r"\[(\d+)\]")
 
 
 def _meta(title: str, source: str | None, date: str | None, url: str | None) -> str:
@@ -35,11 +32,26 @@ def answer_html(result: dict[str, Any]) -> str:
         return (
             f"<div class='answer abstain' data-abstained='true'><b>{escape(result['answer'])}</b>{reason}{notice}</div>"
         )
-    text = escape(result["answer"])
-    text = _MARK.sub(
-        lambda m: f"<span class='cite' data-cite='{m.group(1)}' title='show source'>[{m.group(1)}]</span>", text
-    )
-    return f"<div class='answer'>{text}{notice}</div>"
+    return f"<div class='answer'>{_claims_html(result)}{notice}</div>"
+
+
+def _chip(n: int) -> str:
+    return f"<span class='cite' data-cite='{int(n)}' title='show source'>[{int(n)}]</span>"
+
+
+def _claims_html(result: dict[str, Any]) -> str:
+    """Each claim's text, escaped and as text, then chips for the citations the answerer gave it: a
+    ``[2]`` inside a quoted sentence stays text (only the answerer's own marks are citations)."""
+    claims = result.get("claims") or []
+    if not claims:
+        return escape(result["answer"])
+    answer = result["answer"]
+    parts = []
+    for claim in claims:
+        text = str(claim["text"]).strip()
+        shown = f"«{text}»" if f"«{text}»" in answer else text
+        parts.append(f"{escape(shown)} {''.join(_chip(n) for n in claim['citations'])}")
+    return " ".join(parts)
 
 
 def status(text: str, kind: str = "info") -> str:
@@ -59,7 +71,12 @@ def job_report(rep: dict[str, Any], shown: int = 20) -> str:
     )
     items = "".join(f"<li>skipped {escape(s['origin'])}: {escape(s['reason'])}</li>" for s in skipped[:shown])
     more = f"<li>… and {total - min(shown, len(skipped))} more</li>" if total > min(shown, len(skipped)) else ""
-    return f"<div class='status done'>{escape(head)}<ul>{items}{more}</ul></div>"
+    floods = "".join(
+        f"<li class='flood'>{int(g['count'])} look-alike articles (only their numbers differ), e.g. "
+        f"«{escape(str(g['example']))}»: they can crowd other articles out of the answers</li>"
+        for g in rep.get("near_duplicates") or []
+    )
+    return f"<div class='status done'>{escape(head)}<ul>{floods}{items}{more}</ul></div>"
 
 
 def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:

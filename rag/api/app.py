@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import __version__
 from rag.api import schemas as s
+from rag.api.guard import Guard
 from rag.errors import ConfigError, IndexStoreError, InputFileError, LLMError, ModelError, RagError
 from rag.loaders import SUPPORTED_EXTENSIONS
 from rag.service import Service
@@ -80,14 +81,11 @@ def create_app(service: Service) -> FastAPI:
 
     @app.middleware("http")
     async def auth(request: Request, call_next: Any) -> Any:
-        if token and request.url.path.startswith("/api/"):
-            header = request.headers.get("authorization", "")
-            given = header[7:] if header.lower().startswith("bearer ") else ""
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return _error(
-                    401, "unauthorized", "missing or wrong bearer token", "send Authorization: Bearer <token>"
-                )
+        if token and request.url.path.startswith("/api/") and not _bearer_ok(request, token):
+            return _error(401, "unauthorized", "missing or wrong bearer token", "send Authorization: Bearer <token>")
         return await call_next(request)
+
+    app.add_middleware(Guard, api=settings.api, bound=lambda: service.url)  # outermost: runs first
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, err: ApiError) -> JSONResponse:
@@ -100,10 +98,15 @@ def create_app(service: Service) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, err: RequestValidationError) -> JSONResponse:
         problems = []
+        hint = "see /docs for the schema"
         for e in err.errors():
             where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return _error(400, "invalid_request", "; ".join(problems) or "invalid request", "see /docs for the schema")
+            given = e.get("input")
+            shown = f" ({given!r})" if isinstance(given, str | int | float) and len(repr(given)) <= 60 else ""
+            problems.append(f"{where}{shown}: {e.get('msg')}" if where else str(e.get("msg")))
+            if where.split(".")[-1].startswith("date_"):
+                hint = "write dates as YYYY-MM-DD; see /docs for the schema"
+        return _error(400, "invalid_request", "; ".join(problems) or "invalid request", hint)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
@@ -123,9 +126,14 @@ def create_app(service: Service) -> FastAPI:
 
     # -- health and docs ----------------------------------------------------------------------------
     @app.get("/healthz", response_model=s.Health, responses={503: {"model": s.Health}}, tags=["service"])
-    def healthz() -> Any:
-        index = str(settings.index.qdrant_url or settings.index_dir())
+    def healthz(request: Request) -> Any:
+        """Readiness for load balancers. With a token set, a caller without it learns only the status
+        (no index path, article count or error texts)."""
+        shown = token is None or _bearer_ok(request, token)
+        index = str(settings.index.qdrant_url or settings.index_dir()) if shown else None
         if service.ready:
+            if not shown:
+                return s.Health(status="ready", llm=service.llm)
             return s.Health(
                 status="ready",
                 index=index,
@@ -135,7 +143,8 @@ def create_app(service: Service) -> FastAPI:
                 error=service.error,
             )
         status = "failed" if service.error else "starting"
-        return JSONResponse(s.Health(status=status, index=index, error=service.error).model_dump(), status_code=503)
+        body = s.Health(status=status, index=index, error=service.error if shown else None)
+        return JSONResponse(body.model_dump(), status_code=503)
 
     _mount_docs(app)
 
@@ -198,7 +207,9 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(400, "invalid_offset", f"offset {offset!r} is not a page offset", "use next_offset") from err
         return {"total": svc.engine.store.count("article", flt), "articles": page, "next_offset": next_offset}
 
-    @app.get("/api/articles/{article_id}", response_model=s.ArticleDetail, responses=ERROR_RESPONSES, tags=["articles"])
+    @app.get(
+        "/api/articles/{article_id:path}", response_model=s.ArticleDetail, responses=ERROR_RESPONSES, tags=["articles"]
+    )
     def get_article(article_id: str) -> Any:
         article = ready().engine.get_article(article_id)
         if article is None:
@@ -206,7 +217,7 @@ def create_app(service: Service) -> FastAPI:
         return article
 
     @app.delete(
-        "/api/articles/{article_id}", response_model=s.DeleteResponse, responses=ERROR_RESPONSES, tags=["articles"]
+        "/api/articles/{article_id:path}", response_model=s.DeleteResponse, responses=ERROR_RESPONSES, tags=["articles"]
     )
     def delete_article(article_id: str) -> Any:
         removed = ready().delete_article(article_id)
@@ -270,7 +281,18 @@ def create_app(service: Service) -> FastAPI:
         data["pending_jobs"] = svc.jobs.pending()
         return data
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(rest: str, request: Request) -> Any:
+        """Any other /api path: the documented error shape, not the UI mount's (it serves everything else)."""
+        raise ApiError(404, "not_found", f"no API route {request.method} /api/{rest}", "see /docs for the routes")
+
     return app
+
+
+def _bearer_ok(request: Request, token: str) -> bool:
+    header = request.headers.get("authorization", "")
+    given = header[7:] if header.lower().startswith("bearer ") else ""
+    return hmac.compare_digest(given.encode(), token.encode())
 
 
 def _filters(model: s.FiltersModel | None) -> Any:

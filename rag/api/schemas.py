@@ -222,7 +222,7 @@ class ErrorResponse(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ready", "starting", "failed"]
-    index: str
+    index: str | None = Field(None, description="shown to callers with the token (or when none is set)")
     articles: int | None = None
     llm: str | None = Field(
         None, description="the default answerer's LLM: loading, ready, restarting, failed (local), remote or not used"

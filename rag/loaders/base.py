@@ -281,10 +281,22 @@ def make_article(
         title=_field(title) or _field(default_title),
         date=parse_date(date),
         source=_field(source),
-        url=_field(url) or None,
+        url=web_url(url),
         language=normalize_language(language) or detect_language(text),
         origin=origin,
     )
+
+
+def web_url(value: str | None) -> str | None:
+    """An article's link, kept only when it is an http(s) URL: a ``javascript:`` or ``data:`` "link"
+    stored as given would reach every API client that shows it."""
+    url = _field(value)
+    if not url:
+        return None
+    if not re.match(r"https?://[^\s/]+", url, flags=re.IGNORECASE):
+        log.info("dropped a link that is not http(s): %r", url[:80])
+        return None
+    return url
 
 
 def _field(value: str | None) -> str:

@@ -148,7 +148,9 @@ def filter_spec(kind: str | None, filters: Filters | None) -> FilterSpec:
                 must.append(MatchCond(key, tuple(dict.fromkeys(values))))
         start, end = filters.date_range()
         if start or end:
-            must.append(DateCond("date", start, end + dt.timedelta(days=1) if end else None))
+            after = end + dt.timedelta(days=1) if end and end < dt.date.max else None  # 9999-12-31: no end
+            # a range still leaves out undated points, also when it is open at both ends
+            must.append(DateCond("date", start if start or after else dt.date.min, after))
     return FilterSpec(tuple(must), tuple(must_not))
 
 

@@ -229,6 +229,12 @@ def test_filters(store: VectorStore) -> None:
     assert store.count("chunk", Filters(date_from="2024-01-02", date_to="2024-01-02")) == 2
     # sentence points have no date: they never match a date range
     assert store.count("sentence", Filters(date_from="2000-01-01")) == 0
+    # the ends of the calendar (a far-future date_to was a 500: date + 1 day overflowed)
+    dated = store.count("chunk", Filters(date_from="2000-01-01"))
+    assert store.count("chunk", Filters(date_to="9999-12-31")) == dated
+    assert store.count("chunk", Filters(date_from="0001-01-01", date_to="9999-12-31")) == dated
+    assert store.count("chunk", Filters(date_from="9999-12-31")) == 0
+    assert store.count("chunk", Filters(date_to="0001-01-01")) == 0
     flt = Filters(sources=["repubblica"], date_to="2024-01-15")
     hits = store.search(
         kind="chunk",

@@ -16,9 +16,23 @@ def _citation(n: int, start: int, end: int, **extra: object) -> dict[str, object
 
 
 def test_answer_marks_become_chips_and_text_is_escaped() -> None:
-    html = render.answer_html({"abstained": False, "answer": f"{EVIL} Il ponte è lungo 412 metri [1][2]."})
+    claim = f"{EVIL} Il ponte è lungo 412 metri."
+    html = render.answer_html(
+        {"abstained": False, "answer": f"{claim} [1][2]", "claims": [{"text": claim, "citations": [1, 2]}]}
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert html.count("class='cite'") == 2 and "data-cite='2'" in html
+
+
+def test_only_the_answerers_own_marks_become_chips() -> None:
+    """A quoted sentence holding ``[2]`` and ``[3]`` (issue 13, item 4): one citation, one chip."""
+    quote = "Le truppe sono 50.000 [2] «secondo il ministero» e altre fonti [3]."
+    result = {"abstained": False, "answer": f"«{quote}» [1]", "claims": [{"text": quote, "citations": [1]}]}
+    html = render.answer_html(result)
+    assert html.count("class='cite'") == 1 and "data-cite='1'" in html
+    assert "50.000 [2]" in html and "fonti [3]." in html  # as text
+    assert "answer'>«Le truppe" in html and "[3].»" in html  # the whole-sentence quote keeps its «»
+    assert render.answer_html({"abstained": False, "answer": "900 [1] [2]"}).count("class='cite'") == 0
 
 
 def test_abstention_is_shown_as_such() -> None:
@@ -28,7 +42,8 @@ def test_abstention_is_shown_as_such() -> None:
 
 def test_a_notice_shows_under_the_answer_escaped_and_without_chips() -> None:
     notice = f"the local LLM process ended with SIGKILL [2] {EVIL}. Answered extractively, without the LLM."
-    html = render.answer_html({"abstained": False, "answer": "900 [1]", "notice": notice})
+    one = [{"text": "900", "citations": [1]}]
+    html = render.answer_html({"abstained": False, "answer": "900 [1]", "claims": one, "notice": notice})
     assert "class='answer-notice'" in html and "ended with SIGKILL" in html and "<script>" not in html
     assert html.count("class='cite'") == 1  # the [2] inside the notice is text
     abstained = render.answer_html({"abstained": True, "answer": "The archive does not say.", "notice": notice})
