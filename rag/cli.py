@@ -506,6 +506,12 @@ def eval_cmd(
             "--unanswerable-corpus", exists=True, dir_okay=False, help="a corpus lacking some questions' articles"
         ),
     ] = None,
+    fold: Annotated[
+        int | None,
+        typer.Option(
+            "--fold", min=0, max=2, help="answers: only this fold's articles (a reader trained on the others)"
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Retrieval evaluation on SQuAD-it style data (R@1/5/10, MRR@10, sentence hits) and, with
@@ -540,6 +546,7 @@ def eval_cmd(
                 answerers=kinds,
                 limit=answer_sample,
                 unanswerable_corpus=unanswerable_corpus,
+                fold=fold,
                 log=err.print,  # stderr: progress never mixes with --json on stdout
             )
     except RagError as e:

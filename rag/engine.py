@@ -522,6 +522,8 @@ class Engine:
             standalone=standalone,
             language=language,
             evidence=evidence,
+            hits=found.hits,
+            settings=self.settings,
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
         )
@@ -529,7 +531,7 @@ class Engine:
         try:
             if kind == "local":
                 self.local_llm.ensure_ready()
-            out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
+            out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt", "reader"})
             if kind == "local":
                 self.local_llm.report_success()
         except Exception as err:  # the LLM backend: connection refused, timeout, bad reply, a crash
@@ -540,14 +542,24 @@ class Engine:
             notice = f"{failure.message}. Answered extractively, without the LLM."
             log.warning("%s", failure)
             kind = "extractive"
-            inputs = answer_inputs(kind, question=question, standalone=standalone, language=language, evidence=evidence)
+            inputs = answer_inputs(
+                kind,
+                question=question,
+                standalone=standalone,
+                language=language,
+                evidence=evidence,
+                hits=found.hits,
+                settings=self.settings,
+            )
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
         timings["answer_ms"] = round(1000 * (time.perf_counter() - t0), 1)
-        reason = out["gate"].get("reason")
         final = out.get("answerer") or out.get("verifier") or {}
+        reason = out.get("gate", {}).get("reason") or final.get("reason")
+        if reason is None and not final.get("claims"):
+            reason = out.get("reader", {}).get("reason")  # what the reader found (or did not) beside the LLM
         claims = final.get("claims", []) if reason is None else []
-        # claims number the evidence their answerer saw: the gate's, or the part shown to the LLM
-        evidence = out.get("prompt", out["gate"]).get("evidence", evidence)
+        # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
+        evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
         result = finish(claims, reason)
         result.notice = notice
         if on_token is not None and kind == "extractive" and not (stream and stream.raw):

@@ -133,6 +133,18 @@ class AnswerSettings(BaseModel):
         0.85, ge=0, le=1, description="claim-sentence cosine that counts as support when key terms fall short"
     )
     extractive_claims: int = Field(1, ge=1, le=5, description="sentences an extractive answer cites")
+    reader: bool = Field(
+        True, description="the extractive answerer reads with the trained reader (else: best sentence)"
+    )
+    reader_backend: Literal["openvino-bf16", "torch"] = Field("openvino-bf16", description="the reader's runtime")
+    reader_passages: int = Field(5, ge=1, le=20, description="retrieved chunks the reader reads")
+    reader_min_margin: float | None = Field(
+        None, description="abstain below this span-over-no-answer margin (default: the calibrated one shipped)"
+    )
+    reader_retrieval_weight: float = Field(
+        0.0, ge=0, description="weight of the chunk's reciprocal rank next to the reader's margin"
+    )
+    reader_gate: bool = Field(True, description="the evidence gate runs before the reader too")
 
 
 class LLMSettings(BaseModel):

@@ -51,13 +51,20 @@ def system_prompt() -> str:
 
 
 def user_prompt(
-    question: str, evidence: list[tuple[str, str]], history: list[tuple[str, str]] | None = None, language: str = "en"
+    question: str,
+    evidence: list[tuple[str, str]],
+    history: list[tuple[str, str]] | None = None,
+    language: str = "en",
+    found: tuple[str, int] | None = None,
 ) -> str:
-    """``evidence``: (title, sentence) pairs, numbered from 1; ``history``: earlier (question, answer)."""
+    """``evidence``: (title, sentence) pairs, numbered from 1; ``history``: earlier (question, answer);
+    ``found``: the reader's answer span and the number of the sentence it is in."""
     lines = ["Evidence:"]
     for i, (title, sentence) in enumerate(evidence, 1):
         head = f"({title}) " if " " in title.strip() else ""  # a file-name title tells the model nothing
         lines.append(f"[{i}] {head}{_one_line(sentence)}")
+    if found is not None:
+        lines.append(f"A reading model found this answer in [{found[1]}]: {_one_line(found[0])}")
     if history:
         lines.append("")
         for q, a in history[-2:]:

@@ -95,3 +95,27 @@ def key_span(question: str, sentence: str, anchors: list[tuple[int, int]]) -> tu
     if len(ranked) > 1 and distance(ranked[1]) < RELIABLE_MARGIN * distance(ranked[0]):
         return None  # two numbers about as close to what the question names: not reliable
     return ranked[0]
+
+
+_YES_NO = re.compile(
+    r"^\s*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|è|e'|sono|era|erano|c'è|ci sono|"
+    r"ha|hanno|aveva|avevano|può|possono|si è|si sono)\b",
+    re.IGNORECASE,
+)
+_COMPARISON = re.compile(
+    r"\b(or|oppure|o)\b[^?]*\?\s*$|\b(more|less|bigger|smaller|higher|lower|hotter|colder|older|younger|"
+    r"più|meno|maggiore|minore)\b.*\b(than|or|di|che|o)\b",
+    re.IGNORECASE,
+)
+
+
+def needs_reasoning(question: str) -> str | None:
+    """``"yes/no"`` or ``"comparison"`` for questions no span of a passage answers by itself (the
+    answer is derived, "Sì" or "Roma", and goes to an LLM with the reader's evidence); else ``None``."""
+    if _COMPARISON.search(question):
+        return "comparison"
+    if _YES_NO.search(question) and not re.search(
+        r"\b(how|what|who|when|where|which|quant|chi|cosa|quando|dove|quale)", question, re.IGNORECASE
+    ):
+        return "yes/no"
+    return None

@@ -3,7 +3,10 @@
 Definitions (SQuAD-it questions, gold answer spans in the paragraph):
 
 - EM / F1: SQuAD normalisation (lowercase, no punctuation, no articles in Italian and English,
-  single spaces) of the answer's claims against each gold answer, best over golds; Italian questions.
+  single spaces) of the answer's claims against each gold answer, best over golds; abstentions count
+  as 0. The gold answers are Italian spans: for English questions this measures the span found, and
+  an answer translated into English scores low.
+- sentence accuracy: share of answered questions whose first citation's sentence holds a gold answer.
 - citation recall: share of questions whose paragraph was retrieved for which some citation's
   sentence covers a gold answer span (abstentions count as misses).
 - citation precision: share of citations whose sentence contains a gold answer span.
@@ -16,6 +19,7 @@ Definitions (SQuAD-it questions, gold answer spans in the paragraph):
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import string
@@ -27,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.engine import Engine
-from rag.eval.data import Question, load_questions, paragraph_classes
-from rag.eval.retrieval import eval_index_settings
+from rag.eval.data import Question, load_questions, paragraph_classes, read_jsonl
+from rag.eval.folds import paragraph_folds
+from rag.eval.retrieval import eval_index_settings, unanswerable_index_settings
 from rag.models import AnswerResult
 from rag.settings import Settings
 
@@ -90,12 +95,28 @@ def run_answer_eval(
     answerers: list[str],
     limit: int | None = None,
     unanswerable_corpus: Path | None = None,
+    fold: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
+    """``fold``: only questions of that fold's articles (rag/eval/folds.py) — the figures of a model
+    trained on the other folds; with no ``unanswerable_corpus``, the other folds' paragraphs are one."""
     say = log or (lambda _m: None)
     canon = paragraph_classes(corpus)
-    report: dict[str, Any] = {"answerers": {}, "questions_per_language": limit}
-    qsets = {lang: sample(load_questions(questions_path, lang), limit) for lang in langs}
+    report: dict[str, Any] = {"answerers": {}, "questions_per_language": limit, "fold": fold}
+    folds = paragraph_folds(corpus) if fold is not None else {}
+    qsets = {
+        lang: sample(
+            [q for q in load_questions(questions_path, lang) if fold is None or folds[q.paragraph_id] == fold], limit
+        )
+        for lang in langs
+    }
+    if fold is not None and unanswerable_corpus is None:
+        unanswerable_corpus = settings.index.home / f"eval-folds-except-{fold}-{corpus.stem}.jsonl"
+        unanswerable_corpus.parent.mkdir(parents=True, exist_ok=True)
+        others = [r for r in read_jsonl(corpus) if folds[str(r["id"])] != fold]
+        unanswerable_corpus.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in others), encoding="utf-8"
+        )
     with Engine(eval_index_settings(settings, corpus)) as engine:
         say(f"answers: index {engine.settings.index_dir()} (ingested if missing)")
         engine.ingest([corpus])
@@ -103,7 +124,9 @@ def run_answer_eval(
             report["answerers"][kind] = {lang: _answer_metrics(engine, kind, qsets[lang], canon, say) for lang in langs}
     if unanswerable_corpus is not None:
         present = set(paragraph_classes(unanswerable_corpus))
-        with Engine(eval_index_settings(settings, unanswerable_corpus)) as engine:
+        # its own index, also when --index names the answerable one (that was a bug: the same index
+        # twice made the "unanswerable" rate the answerable questions' abstention rate)
+        with Engine(unanswerable_index_settings(settings, unanswerable_corpus)) as engine:
             say(f"unanswerable: index {engine.settings.index_dir()} (ingested if missing)")
             engine.ingest([unanswerable_corpus])
             for kind in answerers:
@@ -122,7 +145,7 @@ def _answer_metrics(
     engine: Engine, kind: str, qs: list[Question], canon: dict[str, str], say: Callable[[str], None]
 ) -> dict[str, Any]:
     em = f1 = 0.0
-    retrieved = cite_hit = n_cit = cit_good = answered = all_cited = violations = abstained = 0
+    retrieved = cite_hit = n_cit = cit_good = answered = all_cited = violations = abstained = first_good = 0
     abstained_retrieved = 0
     latencies: list[float] = []
     texts: dict[str, str | None] = {}
@@ -143,14 +166,14 @@ def _answer_metrics(
         answered += 1
         prediction = " ".join(c.text for c in result.claims)
         golds = [a for _, a in q.answer_spans]
-        if q.language == "it":
-            em += exact_match(prediction, golds)
-            f1 += f1_score(prediction, golds)
+        em += exact_match(prediction, golds)  # against the Italian gold spans, whatever the question's language
+        f1 += f1_score(prediction, golds)
         all_cited += all(c.citations for c in result.claims)
         good = [
             c for c in result.citations if canon.get(c.article_id, c.article_id) == gold and _covers(c.start, c.end, q)
         ]
         cite_hit += bool(good) and was_retrieved
+        first_good += bool(result.citations) and result.citations[0] in good
         n_cit += len(result.citations)
         cit_good += len(good)
         for c in result.citations:
@@ -165,6 +188,7 @@ def _answer_metrics(
         "abstained_when_retrieved": round(abstained_retrieved / max(retrieved, 1), 4),
         "citation_recall": round(cite_hit / max(retrieved, 1), 4),
         "citation_precision": round(cit_good / max(n_cit, 1), 4),
+        "sentence_accuracy": round(first_good / max(answered, 1), 4),
         "all_cited": round(all_cited / max(answered, 1), 4),
         "contract_violations": violations,
         "paragraph_retrieved": round(retrieved / n, 4),
@@ -172,15 +196,15 @@ def _answer_metrics(
         "latency_ms_p95": _pct(latencies, 0.95),
         "latency_ms_mean": round(statistics.fmean(latencies), 1) if latencies else 0.0,
     }
-    if qs and qs[0].language == "it":
-        out["EM"] = round(100 * em / n, 2)
-        out["F1"] = round(100 * f1 / n, 2)
+    out["EM"] = round(100 * em / n, 2)  # abstentions count as 0
+    out["F1"] = round(100 * f1 / n, 2)
     say(f"  {kind} {qs[0].language if qs else ''}: {out}")
     return out
 
 
 def format_answer_table(report: dict[str, Any]) -> str:
-    cols = ["n", "EM", "F1", "citation_recall", "citation_precision", "all_cited", "contract_violations"]
+    cols = ["n", "EM", "F1", "citation_recall", "citation_precision", "sentence_accuracy", "all_cited"]
+    cols += ["contract_violations"]
     cols += ["abstained", "unanswerable", "latency_ms_p50", "latency_ms_p95"]
     lines = ["answerer   lang " + " ".join(f"{c:>12.12}" for c in cols)]
     for kind, per_lang in report["answerers"].items():

@@ -64,6 +64,20 @@ def eval_index_settings(settings: Settings, corpus: Path) -> Settings:
     return Settings(**data)
 
 
+def unanswerable_index_settings(settings: Settings, corpus: Path) -> Settings:
+    """The index of an unanswerable corpus: never the answerable one, also when ``--index`` names it
+    (then a sibling folder, or a suffixed collection on a server)."""
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:8]
+    data = settings.model_dump()
+    if settings.index.qdrant_url:
+        data["index"]["collection"] = f"{settings.index.collection or settings.index_name()}-unanswerable-{digest}"
+    elif settings.index.path is not None:
+        data["index"]["path"] = Path(f"{settings.index.path}-unanswerable-{corpus.stem}-{digest}")
+    else:
+        data["index"]["path"] = settings.index.home / f"eval-{corpus.stem}-{digest}" / settings.index_name()
+    return Settings(**data)
+
+
 def _covers(ev: Any, q: Question, canon: dict[str, str]) -> bool:
     if canon.get(ev.article_id, ev.article_id) != canon.get(q.paragraph_id, q.paragraph_id):
         return False

