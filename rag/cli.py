@@ -483,6 +483,10 @@ def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
         out.print(f"created   {built.get('created')}")
     else:
         out.print("empty: nothing ingested yet (rag ingest PATH)")
+    reader = data.get("reader")
+    if reader:
+        shown = f"reader    {escape(reader['weights'])} on {reader['backend']}"
+        out.print(f"{shown}, abstains below margin {reader['min_margin']}")
 
 
 @app.command(name="eval")
@@ -512,6 +516,9 @@ def eval_cmd(
             "--fold", min=0, max=2, help="answers: only this fold's articles (a reader trained on the others)"
         ),
     ] = None,
+    half: Annotated[
+        str, typer.Option("--half", help="with --fold: a (even-positioned articles), b (odd) or all")
+    ] = "all",
     json_out: JsonOpt = False,
 ) -> None:
     """Retrieval evaluation on SQuAD-it style data (R@1/5/10, MRR@10, sentence hits) and, with
@@ -547,6 +554,7 @@ def eval_cmd(
                 limit=answer_sample,
                 unanswerable_corpus=unanswerable_corpus,
                 fold=fold,
+                half=half,
                 log=err.print,  # stderr: progress never mixes with --json on stdout
             )
     except RagError as e:

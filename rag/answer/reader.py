@@ -28,8 +28,10 @@ from rag.answer.reader_model import SpanGuess, best_span, build_network, encode_
 from rag.errors import ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
-MANIFEST = WEIGHTS_DIR / "reader.json"
+#: The shipped files; ``RAG_READER_WEIGHTS=/path/reader.safetensors`` (its manifest beside it, same stem)
+#: reads with other weights, e.g. a model of scripts/train_reader.py under evaluation.
+WEIGHTS = Path(os.environ.get("RAG_READER_WEIGHTS") or WEIGHTS_DIR / "reader.safetensors")
+MANIFEST = WEIGHTS.with_suffix(".json")
 READER_BACKENDS = ("openvino-bf16", "torch")
 #: Bump when the export changes: older cache folders are rebuilt.
 BUILD_FORMAT = 1

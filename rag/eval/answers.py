@@ -19,7 +19,6 @@ Definitions (SQuAD-it questions, gold answer spans in the paragraph):
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import string
@@ -31,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.engine import Engine
-from rag.eval.data import Question, load_questions, paragraph_classes, read_jsonl
-from rag.eval.folds import paragraph_folds
+from rag.eval.data import Question, load_questions, paragraph_classes
+from rag.eval.folds import fold_questions, other_folds_corpus
 from rag.eval.retrieval import eval_index_settings, unanswerable_index_settings
 from rag.models import AnswerResult
 from rag.settings import Settings
@@ -96,27 +95,21 @@ def run_answer_eval(
     limit: int | None = None,
     unanswerable_corpus: Path | None = None,
     fold: int | None = None,
+    half: str = "all",
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """``fold``: only questions of that fold's articles (rag/eval/folds.py) — the figures of a model
-    trained on the other folds; with no ``unanswerable_corpus``, the other folds' paragraphs are one."""
+    """``fold``: only questions of that fold's articles (rag/eval/folds.py; ``half`` a or b: half of
+    them) — the figures of a model trained on the other folds; with no ``unanswerable_corpus``, the
+    other folds' paragraphs are one."""
     say = log or (lambda _m: None)
     canon = paragraph_classes(corpus)
-    report: dict[str, Any] = {"answerers": {}, "questions_per_language": limit, "fold": fold}
-    folds = paragraph_folds(corpus) if fold is not None else {}
-    qsets = {
-        lang: sample(
-            [q for q in load_questions(questions_path, lang) if fold is None or folds[q.paragraph_id] == fold], limit
-        )
-        for lang in langs
-    }
-    if fold is not None and unanswerable_corpus is None:
-        unanswerable_corpus = settings.index.home / f"eval-folds-except-{fold}-{corpus.stem}.jsonl"
-        unanswerable_corpus.parent.mkdir(parents=True, exist_ok=True)
-        others = [r for r in read_jsonl(corpus) if folds[str(r["id"])] != fold]
-        unanswerable_corpus.write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in others), encoding="utf-8"
-        )
+    report: dict[str, Any] = {"answerers": {}, "questions_per_language": limit, "fold": fold, "half": half}
+    qsets = {lang: load_questions(questions_path, lang) for lang in langs}
+    if fold is not None:
+        qsets = {lang: fold_questions(qs, corpus, fold, half) for lang, qs in qsets.items()}
+        if unanswerable_corpus is None:
+            unanswerable_corpus = run_answer_eval_corpora(settings, corpus, fold)
+    qsets = {lang: sample(qs, limit) for lang, qs in qsets.items()}
     with Engine(eval_index_settings(settings, corpus)) as engine:
         say(f"answers: index {engine.settings.index_dir()} (ingested if missing)")
         engine.ingest([corpus])
@@ -141,12 +134,17 @@ def run_answer_eval(
     return report
 
 
+def run_answer_eval_corpora(settings: Settings, corpus: Path, fold: int) -> Path:
+    """The unanswerable corpus of a fold's questions: the other folds' paragraphs."""
+    return other_folds_corpus(corpus, fold, settings.index.home)
+
+
 def _answer_metrics(
     engine: Engine, kind: str, qs: list[Question], canon: dict[str, str], say: Callable[[str], None]
 ) -> dict[str, Any]:
     em = f1 = 0.0
     retrieved = cite_hit = n_cit = cit_good = answered = all_cited = violations = abstained = first_good = 0
-    abstained_retrieved = 0
+    abstained_retrieved = fallbacks = 0
     latencies: list[float] = []
     texts: dict[str, str | None] = {}
     for i, q in enumerate(qs):
@@ -156,6 +154,7 @@ def _answer_metrics(
         t0 = time.perf_counter()
         result: AnswerResult = engine.ask(q.text, answerer=kind)
         latencies.append(1000 * (time.perf_counter() - t0))
+        fallbacks += result.notice is not None  # e.g. the LLM timed out: this answer is not the LLM's
         hits = engine.search(q.text, top_k=engine.settings.answer.top_k).hits
         was_retrieved = any(canon.get(h.article_id, h.article_id) == gold for h in hits)
         retrieved += was_retrieved
@@ -191,6 +190,7 @@ def _answer_metrics(
         "sentence_accuracy": round(first_good / max(answered, 1), 4),
         "all_cited": round(all_cited / max(answered, 1), 4),
         "contract_violations": violations,
+        "fallbacks": fallbacks,
         "paragraph_retrieved": round(retrieved / n, 4),
         "latency_ms_p50": _pct(latencies, 0.5),
         "latency_ms_p95": _pct(latencies, 0.95),

@@ -347,11 +347,21 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def components(engine: Engine) -> tuple[ExtractiveAnswerer, AnswerVerifier]:
-    """The extractive answerer and the LLM answer verifier as ``Engine.ask`` builds them: the real
-    support checker and embedder, over the module's index (its term vectors)."""
+    """The sentence-level extractive answerer (``answer.reader=false``) and the LLM answer verifier as
+    ``Engine.ask`` builds them: the real support checker and embedder, over the module's index (its
+    term vectors). The reader's spans have their own property test in tests/answer/test_reader.py."""
     s = engine.settings
-    answerer = engine.answer_pipeline("extractive").get_component("answerer")
-    assert isinstance(answerer, ExtractiveAnswerer)
+    answerer = ExtractiveAnswerer(
+        engine.doc_store,
+        engine.model,
+        query_prompt=s.embedding.query_prompt,
+        corpus_language=s.retrieval.corpus_language,
+        bm25_language=s.retrieval.bm25_language,
+        max_claims=s.answer.extractive_claims,
+        min_claim_similarity=s.answer.min_claim_similarity,
+        backend=s.embedding.backend,
+    )
+    answerer.warm_up()
     verifier = AnswerVerifier(
         engine.doc_store,
         engine.model,

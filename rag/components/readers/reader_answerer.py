@@ -37,6 +37,19 @@ def shared_reader(base_dir: str, cache_dir: str, backend: str) -> Reader:
         return _READERS[key]
 
 
+def sentence_at(store: NewsDocumentStore, article_id: str, start: int) -> tuple[str, int, int, str] | None:
+    """(sentence id, start, end, text) of the stored article sentence holding offset ``start``."""
+    page, _ = store.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
+    if not page:
+        return None
+    payload = page[0].payload
+    text = payload.get("text") or ""
+    for i, (a, b) in enumerate(payload.get("sentence_spans") or []):
+        if a <= start < b:
+            return f"{article_id}#s{i}", a, b, text[a:b]
+    return None
+
+
 @component
 class ReaderAnswerer:
     def __init__(
@@ -89,16 +102,7 @@ class ReaderAnswerer:
         return (best[1], best[2]) if best else None
 
     def _sentence(self, hit: SearchHit, start: int) -> tuple[str, int, int, str] | None:
-        """(sentence id, start, end, text) of the article sentence holding article offset ``start``."""
-        page, _ = self.document_store.store.scroll("article", Filters(article_ids=[hit.article_id]), limit=1)
-        if not page:
-            return None
-        payload = page[0].payload
-        text = payload.get("text") or ""
-        for i, (a, b) in enumerate(payload.get("sentence_spans") or []):
-            if a <= start < b:
-                return f"{hit.article_id}#s{i}", a, b, text[a:b]
-        return None
+        return sentence_at(self.document_store, hit.article_id, start)
 
     @component.output_types(claims=list[DraftClaim], evidence=list[Evidence], reason=str)
     def run(self, question: str, hits: list[SearchHit], evidence: list[Evidence]) -> dict[str, Any]:
