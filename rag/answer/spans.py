@@ -102,17 +102,22 @@ _YES_NO = re.compile(
     r"ha|hanno|aveva|avevano|può|possono|si è|si sono)\b",
     re.IGNORECASE,
 )
-_COMPARISON = re.compile(
-    r"\b(or|oppure|o)\b[^?]*\?\s*$|\b(more|less|bigger|smaller|higher|lower|hotter|colder|older|younger|"
-    r"più|meno|maggiore|minore)\b.*\b(than|or|di|che|o)\b",
+#: "…, Rome or Florence?": alternatives offered at the end, after a comma or colon.
+_ALTERNATIVES = re.compile(r"[,:]\s*[^,:?]{1,40}?\s(?:or|o|oppure)\s[^,:?]{1,40}\?\s*$", re.IGNORECASE)
+#: "più caldo tra Roma e Firenze", "hotter between Rome and Florence" (a superlative alone, "il più
+#: grande operatore di …", asks for a span and is not a comparison).
+_COMPARATIVE = re.compile(
+    r"\b(more|less|bigger|smaller|higher|lower|hotter|colder|older|younger|better|worse|più|meno|maggiore|"
+    r"minore|migliore|peggiore)\b",
     re.IGNORECASE,
 )
+_BETWEEN = re.compile(r"\b(tra|fra|between)\s[^?]{1,40}\s(e|and|o|or)\s[^?]{1,40}\?\s*$", re.IGNORECASE)
 
 
 def needs_reasoning(question: str) -> str | None:
     """``"yes/no"`` or ``"comparison"`` for questions no span of a passage answers by itself (the
     answer is derived, "Sì" or "Roma", and goes to an LLM with the reader's evidence); else ``None``."""
-    if _COMPARISON.search(question):
+    if _ALTERNATIVES.search(question) or (_COMPARATIVE.search(question) and _BETWEEN.search(question)):
         return "comparison"
     if _YES_NO.search(question) and not re.search(
         r"\b(how|what|who|when|where|which|quant|chi|cosa|quando|dove|quale)", question, re.IGNORECASE

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from rag.answer.spans import key_span, question_kind
+import pytest
+
+from rag.answer.spans import key_span, needs_reasoning, question_kind
 from rag.answer.support import SupportChecker
 
 SYRIA = (
@@ -43,3 +45,23 @@ def test_numbers_already_in_the_question_are_not_the_answer() -> None:
 
 def test_no_span_for_other_kinds_of_question() -> None:
     assert _span("Chi guida la coalizione?", SYRIA, "it") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Hotter on 19 July, Rome or Florence?", "comparison"),
+        ("Quale città era più calda il 19 luglio, Roma o Firenze?", "comparison"),
+        ("Chi ha più punti tra Inter e Milan?", "comparison"),
+        ("Is Rome hotter than Florence?", "yes/no"),
+        ("Ha vinto l'Inter?", "yes/no"),
+        # span questions, whatever comparative words they hold
+        ("Qual è il più grande operatore di stazioni ABC?", None),
+        ("In 1949, ABC had less coverage than what competing networks?", None),
+        ("How many same-sex married couples or partnerships were there?", None),
+        ("What happened between 1990 and 2000?", None),
+        ("How many US troops are in Syria?", None),
+    ],
+)
+def test_questions_that_no_span_answers_are_recognised(question: str, kind: str | None) -> None:
+    assert needs_reasoning(question) == kind
