@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, default=None, help="the DEV index (default: rag eval's derived one)")
     ap.add_argument("--max-passages", type=int, default=8)
     ap.add_argument("--limit", type=int, default=0, help="questions per language (0: all of the fold)")
+    ap.add_argument("--unit", choices=("chunks", "windows"), default="chunks", help="what the reader reads per hit")
     ap.add_argument("--records", type=Path, default=None, help="choose again from an earlier run's readings")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
@@ -48,7 +50,8 @@ def main() -> None:
         if args.weights is None:
             ap.error("--weights is needed unless --records is given")
         records, max_passages = read_fold(args), args.max_passages
-    report = {"fold": args.fold, "max_passages": max_passages, **cross_calibrate(records, max_passages)}
+    report = {"fold": args.fold, "unit": args.unit, "max_passages": max_passages}
+    report |= cross_calibrate(records, max_passages)
     args.out.write_text(json.dumps({**report, "records": records}) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 
@@ -99,7 +102,7 @@ def read_fold(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
                             file=sys.stderr,
                             flush=True,
                         )
-                    row = _read(engine, gate, reader, q, canon, args.max_passages, f1_score)
+                    row = _read(engine, gate, reader, q, canon, args.max_passages, f1_score, args.unit)
                     row["half"] = "a" if titles[q.paragraph_id] in half_a else "b"
                     rows.append(row)
     return records
@@ -138,24 +141,29 @@ def _marked(records: dict[str, list[dict[str, Any]]], setting: dict[str, Any]) -
     return out
 
 
-def _read(engine: Any, gate: Any, reader: Any, q: Any, canon: dict[str, str], k: int, f1: Any) -> dict[str, Any]:
+def _read(
+    engine: Any, gate: Any, reader: Any, q: Any, canon: dict[str, str], k: int, f1: Any, unit: str = "chunks"
+) -> dict[str, Any]:
+    """``unit``: the reader reads each hit's chunk, or (``windows``) the hit's best sentence with its
+    neighbours on either side."""
     from rag.answer.evidence import select_evidence
 
     found = engine.search(q.text, top_k=k)
     evidence = select_evidence(found.hits, found.evidence, engine.settings.answer.evidence)
     verdict = gate.run(focus_question=q.text, language=found.language, evidence=evidence)
-    guesses = reader.read(q.text, [h.text for h in found.hits])
+    passages = [(h.start, h.text) if unit == "chunks" else _window(engine, h) for h in found.hits]
+    guesses = reader.read(q.text, [t for _, t in passages])
     gold = canon.get(q.paragraph_id, q.paragraph_id)
-    reads = []
-    for h, g in zip(found.hits, guesses, strict=True):
+    reads: list[dict[str, Any] | None] = []
+    for h, (at, text), g in zip(found.hits, passages, guesses, strict=True):
         if g is None:
             reads.append(None)
             continue
         same = canon.get(h.article_id, h.article_id) == gold
-        sentence = _sentence(engine, h.article_id, h.start + g.start)
+        sentence = _sentence(engine, h.article_id, at + g.start)
         spans = q.answer_spans
         covers = same and sentence is not None and any(sentence[0] <= o and o + len(t) <= sentence[1] for o, t in spans)
-        quality = f1(h.text[g.start : g.end], [t for _, t in spans]) if same else 0.0
+        quality = f1(text[g.start : g.end], [t for _, t in spans]) if same else 0.0
         reads.append({"margin": round(g.margin, 3), "covers": covers, "f1": quality, "em": float(quality == 1.0)})
     retrieved = any(canon.get(h.article_id, h.article_id) == gold for h in found.hits[:5])
     # search's own evidence order, for "does reading improve search's first sentence?"
@@ -168,6 +176,23 @@ def _covers_span(start: int, end: int, q: Any) -> bool:
 
 
 _SPANS: dict[str, list[list[int]]] = {}
+_TEXTS: dict[str, str] = {}
+
+
+def _window(engine: Any, hit: Any) -> tuple[int, str]:
+    """(article offset, text) of the hit's best sentence with one neighbour on each side."""
+    if not hit.sentences:
+        return hit.start, hit.text
+    best = hit.sentences[0]
+    _sentence(engine, hit.article_id, best.start)  # fills _SPANS
+    spans = _SPANS[hit.article_id]
+    i = next((j for j, (a, b) in enumerate(spans) if a <= best.start < b), None)
+    if i is None:
+        return hit.start, hit.text
+    if hit.article_id not in _TEXTS:
+        _TEXTS[hit.article_id] = engine.article_text(hit.article_id) or ""
+    a, b = spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
+    return a, _TEXTS[hit.article_id][a:b]
 
 
 def _sentence(engine: Any, article_id: str, at: int) -> tuple[int, int] | None:
@@ -189,13 +214,27 @@ def score(
     decided: bool = False,
 ) -> dict[str, float]:
     """The figures of one setting (``decided``: of the decisions already in the records)."""
+    if decided:
+        return _score(records, lambda r: r["decided"])
+    picks = {id(r): _candidate(r, passages, weight, gated) for rows in records.values() for r in rows}
+    return _score(records, _decider(picks, bar))
 
-    def decide(r: dict[str, Any]) -> dict[str, Any] | None:
-        if decided:
-            return r["decided"]  # type: ignore[no-any-return]
-        pick = _pick(r, passages, weight)
-        return None if (gated and not r["gate"]) or pick is None or pick["margin"] < bar else pick
 
+def _candidate(r: dict[str, Any], passages: int, weight: float, gated: bool) -> dict[str, Any] | None:
+    return None if gated and not r["gate"] else _pick(r, passages, weight)
+
+
+def _decider(picks: dict[int, Any], bar: float) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    return lambda r: _above(picks[id(r)], bar)
+
+
+def _above(pick: dict[str, Any] | None, bar: float) -> dict[str, Any] | None:
+    return pick if pick is not None and pick["margin"] >= bar else None
+
+
+def _score(
+    records: dict[str, list[dict[str, Any]]], decide: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for lang in ("it", "en"):
         ans, absent = records.get(f"answerable-{lang}", []), records.get(f"absent-{lang}", [])
@@ -246,42 +285,33 @@ def _pick(r: dict[str, Any], passages: int, weight: float) -> dict[str, Any] | N
 
 
 def choose(records: dict[str, list[dict[str, Any]]], max_passages: int) -> dict[str, Any]:
-    grid = itertools.product(
-        [p for p in (1, 2, 3, 5, 8) if p <= max_passages], (0.0, 0.5, 1.0, 2.0, 4.0), (True, False),
-        [x / 4 for x in range(-16, 33)],
-    )  # fmt: skip
+    margins = sorted(x["margin"] for rows in records.values() for r in rows for x in r["reads"] if x is not None)
+    bars = sorted(
+        {-1e9, *(round(margins[int(i * (len(margins) - 1) / 80)], 3) for i in range(81))} if margins else {0.0}
+    )
     scored = []
-    for passages, weight, gated, bar in grid:
-        m = score(records, passages, weight, gated, bar)
-        cf1 = (
-            sum(
-                2
-                * m[f"{lang}_precision"]
-                * m[f"{lang}_recall"]
-                / max(m[f"{lang}_precision"] + m[f"{lang}_recall"], 1e-9)
-                for lang in ("it", "en")
-            )
-            / 2
-        )
-        shut = min(m["it_unanswerable_abstained"], m["en_unanswerable_abstained"])
-        false = max(m["it_false_abstention_retrieved"], m["en_false_abstention_retrieved"])
-        scored.append(
-            (
-                shut >= 0.90 and false <= 0.05,
-                shut >= 0.90,
-                cf1,
-                {
-                    "passages": passages,
-                    "retrieval_weight": weight,
-                    "gate": gated,
-                    "min_margin": bar,
-                    "citation_f1": round(cf1, 4),
-                    **m,
-                },
-            )
-        )
+    for passages, weight, gated in itertools.product(
+        [p for p in (1, 2, 3, 5, 8) if p <= max_passages], (0.0, 0.5, 1.0, 2.0, 4.0), (True, False)
+    ):
+        picks = {id(r): _candidate(r, passages, weight, gated) for rows in records.values() for r in rows}
+        for bar in bars:
+            m = _score(records, _decider(picks, bar))
+            scored.append(_ranked(m, passages, weight, gated, bar))
     scored.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
     return {"pick": scored[0][3], "runners_up": [t[3] for t in scored[1:6]], "both_goals_reachable": scored[0][0]}
+
+
+def _ranked(m: dict[str, float], passages: int, weight: float, gated: bool, bar: float) -> tuple[Any, ...]:
+    """(both goals met, unanswerable goal met, citation F1, the setting and its figures): sorts best last."""
+    f1s = [
+        2 * m[f"{lang}_precision"] * m[f"{lang}_recall"] / max(m[f"{lang}_precision"] + m[f"{lang}_recall"], 1e-9)
+        for lang in ("it", "en")
+    ]
+    cf1 = sum(f1s) / 2
+    shut = min(m["it_unanswerable_abstained"], m["en_unanswerable_abstained"])
+    false = max(m["it_false_abstention_retrieved"], m["en_false_abstention_retrieved"])
+    setting = {"passages": passages, "retrieval_weight": weight, "gate": gated, "min_margin": bar}
+    return (shut >= 0.90 and false <= 0.05, shut >= 0.90, cf1, {**setting, "citation_f1": round(cf1, 4), **m})
 
 
 if __name__ == "__main__":
