@@ -486,7 +486,7 @@ def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
     reader = data.get("reader")
     if reader:
         shown = f"reader    {escape(reader['weights'])} on {reader['backend']}"
-        out.print(f"{shown}, abstains below margin {reader['min_margin']}")
+        out.print(f"{shown}, abstains below confidence {reader['min_confidence']}")
 
 
 @app.command(name="eval")

@@ -28,7 +28,7 @@ from rag.errors import IndexStoreError, LLMError, RagError
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
 from rag.models import AnswerResult, Article, Claim, EvidenceSentence, SearchHit, Skipped
-from rag.pipelines.ask import answer_inputs, build_answer_pipeline
+from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.embedders import model_path
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
@@ -142,9 +142,9 @@ def _reader_info(settings: Settings) -> dict[str, Any] | None:
     return {
         "weights": f"{reader.WEIGHTS.name} sha256 {info['sha256'][:12]}",
         "backend": settings.answer.reader_backend,
-        "min_margin": settings.answer.reader_min_margin
-        if settings.answer.reader_min_margin is not None
-        else info.get("threshold"),
+        "min_confidence": settings.answer.reader_min_confidence
+        if settings.answer.reader_min_confidence is not None
+        else (info.get("selector") or {}).get("min_probability", info.get("threshold")),
         "trained": info.get("calibration", ""),
     }
 
@@ -449,28 +449,16 @@ class Engine:
 
     def _read_first(self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence]) -> list[Any]:
         """The evidence with the sentence that holds the reader's answer first (when it finds one)."""
-        from rag.components.readers.reader_answerer import sentence_at, shared_reader
-        from rag.pipelines.ask import uses_reader
+        from rag.pipelines.ask import make_reader_answerer, uses_reader
 
         if not uses_reader(self.settings):
             return evidence
-        a = self.settings.answer
-        reader = shared_reader(self.model, str(self.settings.embedding.cache_dir), a.reader_backend)
-        shown = hits[: a.reader_passages]
-        best = max(
-            ((g, h) for g, h in zip(reader.read(query, [h.text for h in shown]), shown, strict=True) if g),
-            key=lambda gh: gh[0].margin,
-            default=None,
-        )
-        if best is None or best[0].margin < (reader.threshold if a.reader_min_margin is None else a.reader_min_margin):
+        found = make_reader_answerer(self.settings, self.doc_store, self.model).choose(query, hits, evidence)
+        if found is None or found[1] < found[2]:
             return evidence
-        guess, hit = best
-        found = sentence_at(self.doc_store, hit.article_id, hit.start + guess.start)
-        if found is None:
-            return evidence
-        sid, s, e, text = found
-        first = EvidenceSentence(hit.article_id, sid, s, e, text, score=guess.margin, similarity=None)
-        return [first, *[ev for ev in evidence if ev.sentence_id != sid]]
+        c = found[0]
+        first = EvidenceSentence(hits[c.hit].article_id, c.sentence_id, c.start, c.end, c.text, score=found[1])
+        return [first, *[ev for ev in evidence if ev.sentence_id != c.sentence_id]]
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
         inputs: dict[str, dict[str, Any]] = query_inputs(claim)
@@ -534,8 +522,12 @@ class Engine:
         started = time.perf_counter()
         kind = choose_answerer(self.settings, answerer)
         standalone = resolve(question, conversation)
-        a = self.settings.answer
-        found = self.search(standalone, top_k=max(a.top_k, a.reader_passages), filters=filters, read=False)
+        found = self.search(
+            standalone,
+            top_k=max(self.settings.answer.top_k, reader_passages(self.settings)),
+            filters=filters,
+            read=False,
+        )
         language = found.language
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
         timings = {"search_ms": round(1000 * found.seconds, 1)}
@@ -574,6 +566,7 @@ class Engine:
             language=language,
             evidence=evidence,
             hits=found.hits,
+            scored=found.evidence,
             settings=self.settings,
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
@@ -600,6 +593,7 @@ class Engine:
                 language=language,
                 evidence=evidence,
                 hits=found.hits,
+                scored=found.evidence,
                 settings=self.settings,
             )
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})

@@ -140,14 +140,17 @@ class AnswerSettings(BaseModel):
         True, description="the extractive answerer reads with the trained reader (else: best sentence)"
     )
     reader_backend: Literal["openvino-bf16", "torch"] = Field("openvino-bf16", description="the reader's runtime")
-    reader_passages: int = Field(5, ge=1, le=20, description="retrieved chunks the reader reads")
-    reader_min_margin: float | None = Field(
-        None, description="abstain below this span-over-no-answer margin (default: the calibrated one shipped)"
+    reader_passages: int | None = Field(
+        None, ge=1, le=20, description="retrieved chunks the reader reads (default: the calibrated number shipped)"
     )
-    reader_retrieval_weight: float = Field(
-        0.0, ge=0, description="weight of the chunk's reciprocal rank next to the reader's margin"
+    reader_min_confidence: float | None = Field(
+        None,
+        description="abstain below this confidence of the reader's sentence selector (default: the calibrated "
+        "one shipped)",
     )
-    reader_gate: bool = Field(True, description="the evidence gate runs before the reader too")
+    reader_gate: bool | None = Field(
+        None, description="the evidence gate runs before the reader too (default: as calibrated)"
+    )
 
 
 class LLMSettings(BaseModel):

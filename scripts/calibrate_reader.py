@@ -1,26 +1,28 @@
-"""Choose how the extractive answerer uses the reader, on held-out articles only: how many chunks it
-reads, how much the chunk's retrieval rank counts next to the reader's margin, whether the evidence
-gate still runs before it, and the no-answer margin below which it abstains.
+"""Fit and choose how the extractive answerer uses the reader, on held-out articles only: the sentence
+selector's weights (rag/answer/selector.py), how many chunks it reads, whether the evidence gate still
+runs before it, and the confidence below which it abstains.
 
-    .venv/bin/python scripts/calibrate_reader.py --weights runs/reader-f0/reader.safetensors --fold 0 \
+    .venv/bin/python scripts/calibrate_reader.py --weights runs/reader-f0/reader.safetensors --fold 0 \\
         --out runs/calib-f0.json
-    .venv/bin/python scripts/calibrate_reader.py --records runs/calib-f0.json --out runs/calib-f0.json  # re-choose
+    .venv/bin/python scripts/calibrate_reader.py --records runs/calib-f0.json --out runs/calib-f0.json  # re-fit
 
-Every question of the fold (a model trained on the other folds) is searched and its top chunks read
-once, over the DEV index (answerable) and over an index of the other folds only (its article absent:
-it must abstain); then each configuration is scored from those readings. The fold's articles, sorted
-by title, form two halves (``a`` = even positions, ``b`` = odd). Cross-calibration: the setting chosen
-on half a is reported on half b, and the one chosen on b on a; the setting shipped is chosen on the
-whole fold. The pick: highest citation F1 (mean of the two languages) with unanswerable abstention ≥ .90
-and false abstention (when the paragraph was retrieved) ≤ .05 where reachable, else the highest
-citation F1 at unanswerable ≥ .90, else the highest citation F1.
+Every question of the fold (the reader was trained on the other folds) is searched and every sentence
+of its top chunks read once, as the answerer does (``rag.answer.selector.candidates``), over the DEV
+index (answerable) and over an index of the other folds only (its article absent: it must abstain).
+The fold's articles, sorted by title, form two halves (``a`` = even positions, ``b`` = odd).
+Cross-calibration: the selector fitted and the setting chosen on half a are reported on half b, and
+those of b on a; what ships is fitted and chosen on the whole fold. Two selectors are compared: the
+reader's margin alone, and the logistic model over all :data:`FEATURES`. The pick: highest citation F1
+(mean of the two languages) with unanswerable abstention ≥ .90 and false abstention (when the
+paragraph was retrieved) ≤ .05 where reachable, else the highest citation F1 at unanswerable ≥ .90,
+else the highest citation F1.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
+import math
 import os
 import sys
 import time
@@ -30,6 +32,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "squad_it"
+sys.path.insert(0, str(ROOT))
+
+from rag.answer.selector import FEATURES, NO_SPAN, complete_features  # noqa: E402
+
+PASSAGES = (1, 2, 3, 5, 8)
+Records = dict[str, list[dict[str, Any]]]
 
 
 def main() -> None:
@@ -40,26 +48,31 @@ def main() -> None:
     ap.add_argument("--max-passages", type=int, default=8)
     ap.add_argument("--limit", type=int, default=0, help="questions per language (0: all of the fold)")
     ap.add_argument("--unit", choices=("chunks", "windows"), default="chunks", help="what the reader reads per hit")
-    ap.add_argument("--records", type=Path, default=None, help="choose again from an earlier run's readings")
+    ap.add_argument("--records", type=Path, default=None, help="fit again from an earlier run's readings")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     if args.records is not None:
         saved = json.loads(args.records.read_text(encoding="utf-8"))
-        records, max_passages = saved["records"], saved.get("max_passages", args.max_passages)
+        records, max_passages, unit = saved["records"], saved["max_passages"], saved.get("unit", "chunks")
     else:
         if args.weights is None:
             ap.error("--weights is needed unless --records is given")
-        records, max_passages = read_fold(args), args.max_passages
-    report = {"fold": args.fold, "unit": args.unit, "max_passages": max_passages}
+        records, max_passages, unit = read_fold(args), args.max_passages, args.unit
+        # the readings first: fitting again from them (--records) never needs the reader
+        base = {"fold": args.fold, "unit": unit, "max_passages": max_passages}
+        args.out.write_text(json.dumps({**base, "records": records}) + "\n", encoding="utf-8")
+    report = {"fold": args.fold, "unit": unit, "max_passages": max_passages}
     report |= cross_calibrate(records, max_passages)
     args.out.write_text(json.dumps({**report, "records": records}) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 
 
-def read_fold(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def read_fold(args: argparse.Namespace) -> Records:
     """Every question of the fold, searched and read over both indexes: ``answerable-it`` ... ``absent-en``."""
     os.environ["RAG_READER_WEIGHTS"] = str(args.weights.resolve())
-    sys.path.insert(0, str(ROOT))
 
     from rag.engine import Engine
     from rag.eval.answers import f1_score, run_answer_eval_corpora
@@ -70,6 +83,7 @@ def read_fold(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
 
     corpus = DEV / "corpus.jsonl"
     settings = load_settings()
+    settings.answer.reader_gate = True  # the gate's verdict is recorded; whether to use it is chosen
     if args.index is not None:
         settings.index.path = args.index
     canon = paragraph_classes(corpus)
@@ -82,7 +96,7 @@ def read_fold(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
     }
     if args.limit:
         qsets = {k: v[: args.limit] for k, v in qsets.items()}
-    records: dict[str, list[dict[str, Any]]] = {}
+    records: Records = {}
     started = time.monotonic()
     for where, s in (
         ("answerable", eval_index_settings(settings, corpus)),
@@ -91,155 +105,151 @@ def read_fold(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
         with Engine(s) as engine:
             engine.ingest([corpus if where == "answerable" else other])
             pipe = engine.answer_pipeline("extractive")
-            gate = pipe.get_component("gate")
-            reader = pipe.get_component("answerer").reader
+            gate, answerer = pipe.get_component("gate"), pipe.get_component("answerer")
             for lang, qs in qsets.items():
                 rows = records.setdefault(f"{where}-{lang}", [])
                 for i, q in enumerate(qs):
                     if i % 100 == 0:
-                        print(
-                            f"{where} {lang} {i}/{len(qs)} ({time.monotonic() - started:.0f} s)",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-                    row = _read(engine, gate, reader, q, canon, args.max_passages, f1_score, args.unit)
+                        took = time.monotonic() - started
+                        print(f"{where} {lang} {i}/{len(qs)} ({took:.0f} s)", file=sys.stderr, flush=True)
+                    row = _read(engine, gate, answerer, q, canon, args.max_passages, f1_score, args.unit)
                     row["half"] = "a" if titles[q.paragraph_id] in half_a else "b"
                     rows.append(row)
     return records
 
 
-def cross_calibrate(records: dict[str, list[dict[str, Any]]], max_passages: int) -> dict[str, Any]:
-    """Chosen on a, reported on b; chosen on b, reported on a; pooled; and the pick on the whole fold."""
-
-    def only(half: str) -> dict[str, list[dict[str, Any]]]:
-        return {k: [r for r in v if r.get("half") == half] for k, v in records.items()}
-
-    out: dict[str, Any] = {}
-    pooled: dict[str, list[dict[str, Any]]] = {}
-    for chosen_on, reported_on in (("a", "b"), ("b", "a")):
-        pick = choose(only(chosen_on), max_passages)["pick"]
-        setting = {k: pick[k] for k in ("passages", "retrieval_weight", "gate", "min_margin")}
-        figures = score(
-            only(reported_on), setting["passages"], setting["retrieval_weight"], setting["gate"], setting["min_margin"]
-        )
-        out[f"chosen_on_{chosen_on}"] = {"setting": setting, f"reported_on_{reported_on}": figures}
-        for k, v in _marked(only(reported_on), setting).items():
-            pooled.setdefault(k, []).extend(v)
-    out["cross_calibrated"] = score(pooled, 0, 0.0, False, 0.0, decided=True)
-    out["whole_fold"] = choose(records, max_passages)
-    return out
-
-
-def _marked(records: dict[str, list[dict[str, Any]]], setting: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The records with the setting's decision fixed in (``decided``: the pick, or None = abstain)."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for k, rows in records.items():
-        for r in rows:
-            pick = _pick(r, setting["passages"], setting["retrieval_weight"])
-            shut = (setting["gate"] and not r["gate"]) or pick is None or pick["margin"] < setting["min_margin"]
-            out.setdefault(k, []).append({**r, "decided": None if shut else pick})
-    return out
-
-
 def _read(
-    engine: Any, gate: Any, reader: Any, q: Any, canon: dict[str, str], k: int, f1: Any, unit: str = "chunks"
+    engine: Any, gate: Any, answerer: Any, q: Any, canon: dict[str, str], k: int, f1: Any, unit: str
 ) -> dict[str, Any]:
-    """``unit``: the reader reads each hit's chunk, or (``windows``) the hit's best sentence with its
-    neighbours on either side."""
+    """One question: the gate's verdict, and every candidate sentence of the top ``k`` hits with its
+    raw features, whether it holds a gold answer, and the F1/EM of its span. ``unit``: the reader reads
+    each hit's chunk, or (``windows``) the hit's best sentence with a neighbour on each side."""
     from rag.answer.evidence import select_evidence
+    from rag.answer.selector import candidates
+    from rag.components.readers.reader_answerer import article_sentences
 
     found = engine.search(q.text, top_k=k)
     evidence = select_evidence(found.hits, found.evidence, engine.settings.answer.evidence)
     verdict = gate.run(focus_question=q.text, language=found.language, evidence=evidence)
-    passages = [(h.start, h.text) if unit == "chunks" else _window(engine, h) for h in found.hits]
-    guesses = reader.read(q.text, [t for _, t in passages])
+    spans = lambda aid: _cached(_SPANS, aid, lambda: article_sentences(engine.doc_store, aid))  # noqa: E731
+    hits = found.hits if unit == "chunks" else [_window(engine, h, spans(h.article_id)) for h in found.hits]
+    cands = candidates(answerer.reader.read_sentences, q.text, hits, found.evidence, spans)
     gold = canon.get(q.paragraph_id, q.paragraph_id)
-    reads: list[dict[str, Any] | None] = []
-    for h, (at, text), g in zip(found.hits, passages, guesses, strict=True):
-        if g is None:
-            reads.append(None)
-            continue
-        same = canon.get(h.article_id, h.article_id) == gold
-        sentence = _sentence(engine, h.article_id, at + g.start)
-        spans = q.answer_spans
-        covers = same and sentence is not None and any(sentence[0] <= o and o + len(t) <= sentence[1] for o, t in spans)
-        quality = f1(text[g.start : g.end], [t for _, t in spans]) if same else 0.0
-        reads.append({"margin": round(g.margin, 3), "covers": covers, "f1": quality, "em": float(quality == 1.0)})
+    golds = [t for _, t in q.answer_spans]
+    out = []
+    for c in cands:
+        same = canon.get(hits[c.hit].article_id, hits[c.hit].article_id) == gold
+        text = _cached(_TEXTS, hits[c.hit].article_id, lambda c=c: engine.article_text(hits[c.hit].article_id) or "")
+        quality = f1(text[c.span[0] : c.span[1]], golds) if same and c.span else 0.0
+        raw = {f: c.features[f] for f in ("reader_margin", "evidence_score", "similarity", "hit_rank", "answer_type")}
+        out.append({"hit": c.hit, "f": raw, "covers": same and _covers(c.start, c.end, q), "f1": quality})
+    plain = [canon.get(e.article_id, e.article_id) == gold and _covers(e.start, e.end, q) for e in found.evidence]
     retrieved = any(canon.get(h.article_id, h.article_id) == gold for h in found.hits[:5])
-    # search's own evidence order, for "does reading improve search's first sentence?"
-    plain = [canon.get(e.article_id, e.article_id) == gold and _covers_span(e.start, e.end, q) for e in found.evidence]
-    return {"gate": "reason" not in verdict, "reads": reads, "retrieved": retrieved, "evidence_covers": plain[:3]}
+    return {"gate": "reason" not in verdict, "cands": out, "retrieved": retrieved, "evidence_covers": plain[:1]}
 
 
-def _covers_span(start: int, end: int, q: Any) -> bool:
+_SPANS: dict[str, Any] = {}
+_TEXTS: dict[str, Any] = {}
+
+
+def _cached(cache: dict[str, Any], key: str, make: Callable[[], Any]) -> Any:
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _covers(start: int, end: int, q: Any) -> bool:
     return any(start <= o and o + len(t) <= end for o, t in q.answer_spans)
 
 
-_SPANS: dict[str, list[list[int]]] = {}
-_TEXTS: dict[str, str] = {}
+def _window(engine: Any, hit: Any, spans: list[tuple[int, int]]) -> Any:
+    """The hit narrowed to its best sentence with one neighbour on each side."""
+    from dataclasses import replace
 
-
-def _window(engine: Any, hit: Any) -> tuple[int, str]:
-    """(article offset, text) of the hit's best sentence with one neighbour on each side."""
     if not hit.sentences:
-        return hit.start, hit.text
-    best = hit.sentences[0]
-    _sentence(engine, hit.article_id, best.start)  # fills _SPANS
-    spans = _SPANS[hit.article_id]
-    i = next((j for j, (a, b) in enumerate(spans) if a <= best.start < b), None)
+        return hit
+    i = next((j for j, (a, b) in enumerate(spans) if a <= hit.sentences[0].start < b), None)
     if i is None:
-        return hit.start, hit.text
-    if hit.article_id not in _TEXTS:
-        _TEXTS[hit.article_id] = engine.article_text(hit.article_id) or ""
+        return hit
     a, b = spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
-    return a, _TEXTS[hit.article_id][a:b]
+    text = _cached(_TEXTS, hit.article_id, lambda: engine.article_text(hit.article_id) or "")
+    return replace(hit, start=a, end=b, text=text[a:b])
 
 
-def _sentence(engine: Any, article_id: str, at: int) -> tuple[int, int] | None:
-    from rag.store.base import Filters
-
-    if article_id not in _SPANS:
-        page, _ = engine.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
-        _SPANS[article_id] = page[0].payload.get("sentence_spans") or [] if page else []
-    return next(((a, b) for a, b in _SPANS[article_id] if a <= at < b), None)
+# -- fitting and choosing -----------------------------------------------------------------------------
 
 
-def score(
-    records: dict[str, list[dict[str, Any]]],
-    passages: int,
-    weight: float,
-    gated: bool,
-    bar: float,
-    *,
-    decided: bool = False,
-) -> dict[str, float]:
-    """The figures of one setting (``decided``: of the decisions already in the records)."""
-    if decided:
-        return _score(records, lambda r: r["decided"])
-    picks = {id(r): _candidate(r, passages, weight, gated) for rows in records.values() for r in rows}
-    return _score(records, _decider(picks, bar))
+def features_at(row: dict[str, Any], passages: int) -> list[tuple[list[float], dict[str, Any]]]:
+    """(feature vector, candidate) of a question's candidates with a span among its first ``passages``
+    hits, the features completed over all their sentences as the answerer does."""
+    shown = [c for c in row["cands"] if c["hit"] < passages]
+    feats = [{k: (math.nan if v is None else float(v)) for k, v in c["f"].items()} for c in shown]
+    complete_features(feats)
+    return [
+        ([f[name] for name in FEATURES], c)
+        for f, c in zip(feats, shown, strict=True)
+        if c["f"]["reader_margin"] > NO_SPAN
+    ]
 
 
-def _candidate(r: dict[str, Any], passages: int, weight: float, gated: bool) -> dict[str, Any] | None:
-    return None if gated and not r["gate"] else _pick(r, passages, weight)
+class Model:
+    """A selector: ``margin`` (the reader's margin alone) or ``logistic`` (all features)."""
+
+    def __init__(self, kind: str, coef: list[float] | None = None, intercept: float = 0.0) -> None:
+        self.kind, self.coef, self.intercept = kind, coef or [], intercept
+
+    def score(self, x: list[float]) -> float:
+        if self.kind == "margin":
+            return x[FEATURES.index("reader_margin")]
+        z = self.intercept + sum(w * v for w, v in zip(self.coef, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "features": list(FEATURES), "coef": self.coef, "intercept": self.intercept}
 
 
-def _decider(picks: dict[int, Any], bar: float) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    return lambda r: _above(picks[id(r)], bar)
+def fit(records: Records, passages: int) -> Model:
+    """The logistic selector over the answerable questions' candidates (label: holds a gold answer),
+    standardised for fitting and folded back to raw-feature coefficients."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    xs, ys = [], []
+    for key, rows in records.items():
+        if key.startswith("answerable"):
+            for r in rows:
+                for x, c in features_at(r, passages):
+                    xs.append(x)
+                    ys.append(int(c["covers"]))
+    if len(set(ys)) < 2:
+        return Model("margin")
+    x, y = np.array(xs), np.array(ys)
+    scaler = StandardScaler().fit(x)
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
+    coef = lr.coef_[0] / scale
+    intercept = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
+    return Model("logistic", [round(float(c), 6) for c in coef], round(intercept, 6))
 
 
-def _above(pick: dict[str, Any] | None, bar: float) -> dict[str, Any] | None:
-    return pick if pick is not None and pick["margin"] >= bar else None
+def decisions(records: Records, model: Model, passages: int, gated: bool) -> dict[int, tuple[float, Any] | None]:
+    """Per question (by id of its record): (confidence, chosen candidate), or None where it cannot answer."""
+    out: dict[int, tuple[float, Any] | None] = {}
+    for rows in records.values():
+        for r in rows:
+            scored = [(model.score(x), c) for x, c in features_at(r, passages)]
+            best = max(scored, key=lambda t: t[0], default=None)
+            out[id(r)] = None if (gated and not r["gate"]) or best is None else best
+    return out
 
 
-def _score(
-    records: dict[str, list[dict[str, Any]]], decide: Callable[[dict[str, Any]], dict[str, Any] | None]
-) -> dict[str, float]:
+def score(records: Records, decide: Callable[[dict[str, Any]], Any]) -> dict[str, float]:
+    """The figures of one set of decisions (``decide(record)``: the chosen candidate, or None = abstain)."""
     out: dict[str, float] = {}
     for lang in ("it", "en"):
         ans, absent = records.get(f"answerable-{lang}", []), records.get(f"absent-{lang}", [])
-        good = answered = retrieved = hit = abstained = abstained_retrieved = em = f1 = 0.0
-        first_plain = first_read = 0.0
+        good = answered = retrieved = hit = abstained = abstained_retrieved = f1 = em = first_plain = first_read = 0.0
         for r in ans:
             pick = decide(r)
             retrieved += r["retrieved"]
@@ -254,14 +264,13 @@ def _score(
             good += pick["covers"]
             hit += pick["covers"] and r["retrieved"]
             f1 += pick["f1"]
-            em += pick["em"]
+            em += pick["f1"] == 1.0
         shut = sum(1 for r in absent if decide(r) is None)
         n = max(len(ans), 1)
-        precision, recall = good / max(answered, 1), hit / max(retrieved, 1)
         out |= {
-            f"{lang}_precision": round(precision, 4),
-            f"{lang}_recall": round(recall, 4),
             f"{lang}_n": len(ans),
+            f"{lang}_precision": round(good / max(answered, 1), 4),
+            f"{lang}_recall": round(hit / max(retrieved, 1), 4),
             f"{lang}_false_abstention": round(abstained / n, 4),
             f"{lang}_false_abstention_retrieved": round(abstained_retrieved / max(retrieved, 1), 4),
             f"{lang}_unanswerable_abstained": round(shut / max(len(absent), 1), 4),
@@ -273,45 +282,72 @@ def _score(
     return out
 
 
-def _pick(r: dict[str, Any], passages: int, weight: float) -> dict[str, Any] | None:
-    best = None
-    for rank, read in enumerate(r["reads"][:passages]):
-        if read is None:
-            continue
-        s = read["margin"] + weight / (rank + 1)
-        if best is None or s > best[0]:
-            best = (s, read)
-    return best[1] if best else None
-
-
-def choose(records: dict[str, list[dict[str, Any]]], max_passages: int) -> dict[str, Any]:
-    margins = sorted(x["margin"] for rows in records.values() for r in rows for x in r["reads"] if x is not None)
-    bars = sorted(
-        {-1e9, *(round(margins[int(i * (len(margins) - 1) / 80)], 3) for i in range(81))} if margins else {0.0}
-    )
-    scored = []
-    for passages, weight, gated in itertools.product(
-        [p for p in (1, 2, 3, 5, 8) if p <= max_passages], (0.0, 0.5, 1.0, 2.0, 4.0), (True, False)
-    ):
-        picks = {id(r): _candidate(r, passages, weight, gated) for rows in records.values() for r in rows}
-        for bar in bars:
-            m = _score(records, _decider(picks, bar))
-            scored.append(_ranked(m, passages, weight, gated, bar))
-    scored.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
-    return {"pick": scored[0][3], "runners_up": [t[3] for t in scored[1:6]], "both_goals_reachable": scored[0][0]}
-
-
-def _ranked(m: dict[str, float], passages: int, weight: float, gated: bool, bar: float) -> tuple[Any, ...]:
-    """(both goals met, unanswerable goal met, citation F1, the setting and its figures): sorts best last."""
+def _ranked(m: dict[str, float]) -> tuple[bool, bool, float]:
     f1s = [
         2 * m[f"{lang}_precision"] * m[f"{lang}_recall"] / max(m[f"{lang}_precision"] + m[f"{lang}_recall"], 1e-9)
         for lang in ("it", "en")
     ]
-    cf1 = sum(f1s) / 2
     shut = min(m["it_unanswerable_abstained"], m["en_unanswerable_abstained"])
     false = max(m["it_false_abstention_retrieved"], m["en_false_abstention_retrieved"])
-    setting = {"passages": passages, "retrieval_weight": weight, "gate": gated, "min_margin": bar}
-    return (shut >= 0.90 and false <= 0.05, shut >= 0.90, cf1, {**setting, "citation_f1": round(cf1, 4), **m})
+    return shut >= 0.90 and false <= 0.05, shut >= 0.90, sum(f1s) / 2
+
+
+def choose(records: Records, max_passages: int, kind: str) -> dict[str, Any]:
+    """The best (selector, passages, gate, bar) on these records, with its figures."""
+    best: tuple[tuple[bool, bool, float], dict[str, Any]] | None = None
+    for passages in [p for p in PASSAGES if p <= max_passages]:
+        model = fit(records, passages) if kind == "logistic" else Model("margin")
+        for gated in (True, False):
+            picks = decisions(records, model, passages, gated)
+            confidences = sorted(p[0] for p in picks.values() if p is not None)
+            bars = {-1e9} | {confidences[int(i * (len(confidences) - 1) / 100)] for i in range(101) if confidences}
+            for bar in sorted(bars):
+                m = score(records, lambda r, bar=bar, picks=picks: _take(picks[id(r)], bar))
+                key = _ranked(m)
+                if best is None or key > best[0]:
+                    setting = {"passages": passages, "gate": gated, "min_confidence": round(bar, 6)}
+                    best = (key, {"selector": model.to_json(), "setting": setting, "goals_met": key[0], **m})
+    assert best is not None
+    return best[1]
+
+
+def _take(pick: tuple[float, Any] | None, bar: float) -> Any:
+    return pick[1] if pick is not None and pick[0] >= bar else None
+
+
+def apply(records: Records, chosen: dict[str, Any]) -> dict[str, float]:
+    """The figures of a setting chosen elsewhere, on these records."""
+    sel, s = chosen["selector"], chosen["setting"]
+    model = Model(sel["kind"], sel["coef"], sel["intercept"])
+    picks = decisions(records, model, s["passages"], s["gate"])
+    return score(records, lambda r: _take(picks[id(r)], s["min_confidence"]))
+
+
+def cross_calibrate(records: Records, max_passages: int) -> dict[str, Any]:
+    """Per selector kind: chosen on a and reported on b, chosen on b and reported on a, both pooled;
+    and the choice on the whole fold (what ships)."""
+
+    def only(half: str) -> Records:
+        return {k: [r for r in v if r.get("half") == half] for k, v in records.items()}
+
+    out: dict[str, Any] = {}
+    for kind in ("margin", "logistic"):
+        part: dict[str, Any] = {}
+        decided: dict[str, list[dict[str, Any]]] = {}
+        for chosen_on, reported_on in (("a", "b"), ("b", "a")):
+            chosen = choose(only(chosen_on), max_passages, kind)
+            part[f"chosen_on_{chosen_on}"] = {k: chosen[k] for k in ("selector", "setting", "goals_met")}
+            part[f"chosen_on_{chosen_on}"][f"reported_on_{reported_on}"] = apply(only(reported_on), chosen)
+            sel, s = chosen["selector"], chosen["setting"]
+            model = Model(sel["kind"], sel["coef"], sel["intercept"])
+            picks = decisions(only(reported_on), model, s["passages"], s["gate"])
+            for k, rows in only(reported_on).items():
+                bar = s["min_confidence"]
+                decided.setdefault(k, []).extend({**r, "_pick": _take(picks[id(r)], bar)} for r in rows)
+        part["cross_calibrated"] = score(decided, lambda r: r["_pick"])
+        part["whole_fold"] = choose(records, max_passages, kind)
+        out[kind] = part
+    return out
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.answer.reader_model import SpanGuess, best_span, build_network, encode_pairs
+from rag.answer.reader_model import SpanGuess, best_span, build_network, encode_pairs, spans_in
+from rag.answer.selector import Selector
 from rag.errors import ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -176,6 +178,8 @@ class Reader:
         self.batch = batch
         self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
         self.info = manifest()
+        #: The calibrated sentence selector shipped in the manifest (None: the reader's margin alone).
+        self.selector = Selector.from_manifest(self.info)
         self._lock = threading.Lock()
         if backend == "torch":
             verify_weights()
@@ -190,6 +194,10 @@ class Reader:
             folder = ensure_openvino(cache_dir, base_dir)
             self._compiled = core.compile_model(str(folder / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": hint})
             self._request = self._compiled.create_infer_request()
+
+    def calibrated(self, name: str, default: Any) -> Any:
+        """A setting of the extractive answerer chosen on held-out articles (manifest ``answerer``)."""
+        return (self.info.get("answerer") or {}).get(name, default)
 
     @property
     def threshold(self) -> float:
@@ -210,21 +218,40 @@ class Reader:
             out = self._request.infer({"input_ids": x, "attention_mask": m})
             return np.array(out[self._compiled.output(0)], dtype=np.float32)
 
-    def read(self, question: str, passages: list[str]) -> list[SpanGuess | None]:
-        """The best span of each passage (over its windows, if long), with its no-answer margin."""
-        if not passages:
-            return []
+    def _windows(self, question: str, passages: list[str]) -> Iterator[tuple[int, np.ndarray, list[Any]]]:
+        """(passage index, logits (tokens, 2), context offsets) of every window of the passages, read in
+        batches of similar length (little padding)."""
         enc = encode_pairs(self.tokenizer, [question] * len(passages), passages)
-        best: list[SpanGuess | None] = [None] * len(passages)
-        windows = list(range(len(enc["input_ids"])))
-        windows.sort(key=lambda w: len(enc["input_ids"][w]))  # batches of similar length pad little
+        windows = sorted(range(len(enc["input_ids"])), key=lambda w: len(enc["input_ids"][w]))
         for k in range(0, len(windows), self.batch):
             group = windows[k : k + self.batch]
             logits = self._logits([enc["input_ids"][w] for w in group])
             for row, w in enumerate(group):
-                guess = best_span(logits[row, :, 0], logits[row, :, 1], enc["context_offsets"][w])
-                sample = enc["overflow_to_sample_mapping"][w]
-                held = best[sample]
+                yield enc["overflow_to_sample_mapping"][w], logits[row], enc["context_offsets"][w]
+
+    def read(self, question: str, passages: list[str]) -> list[SpanGuess | None]:
+        """The best span of each passage (over its windows, if long), with its no-answer margin."""
+        best: list[SpanGuess | None] = [None] * len(passages)
+        if not passages:
+            return best
+        for sample, logits, offsets in self._windows(question, passages):
+            guess = best_span(logits[:, 0], logits[:, 1], offsets)
+            held = best[sample]
+            if guess is not None and (held is None or guess.margin > held.margin):
+                best[sample] = guess
+        return best
+
+    def read_sentences(
+        self, question: str, passages: list[str], sentences: list[list[tuple[int, int]]]
+    ) -> list[list[SpanGuess | None]]:
+        """Per passage, the best span inside each of its sentences (passage character ranges), over the
+        passage's windows: the reader's score for every sentence, not only for its best span."""
+        best: list[list[SpanGuess | None]] = [[None] * len(r) for r in sentences]
+        if not passages:
+            return best
+        for sample, logits, offsets in self._windows(question, passages):
+            for i, guess in enumerate(spans_in(logits[:, 0], logits[:, 1], offsets, sentences[sample])):
+                held = best[sample][i]
                 if guess is not None and (held is None or guess.margin > held.margin):
-                    best[sample] = guess
+                    best[sample][i] = guess
         return best

@@ -96,6 +96,21 @@ def best_span(
     return SpanGuess(a[0], b[1], score, null)
 
 
+def spans_in(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: list[tuple[int, int] | None],
+    ranges: list[tuple[int, int]],
+) -> list[SpanGuess | None]:
+    """The best span inside each character range of the passage (a sentence), or ``None`` where the
+    window holds none of its tokens: a span never crosses the range's ends."""
+    out: list[SpanGuess | None] = []
+    for a, b in ranges:
+        inside = [o if o is not None and a <= o[0] and o[1] <= b else None for o in offsets]
+        out.append(best_span(start_logits, end_logits, inside) if any(inside) else None)
+    return out
+
+
 def build_network(encoder: Any) -> Any:
     """The trainable reader around a transformers ``BertModel`` (torch only when called)."""
     import torch

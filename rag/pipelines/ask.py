@@ -32,7 +32,8 @@ def build_answer_pipeline(
     a = settings.answer
     p = Pipeline()
     reads = kind == "extractive" and uses_reader(settings)
-    if not reads or a.reader_gate:
+    gated = reader_gate(settings)
+    if not reads or gated:
         p.add_component(
             "gate",
             EvidenceGate(
@@ -40,8 +41,8 @@ def build_answer_pipeline(
             ),
         )
     if reads:
-        p.add_component("answerer", _reader(settings, store, model))
-        if a.reader_gate:
+        p.add_component("answerer", make_reader_answerer(settings, store, model))
+        if gated:
             p.connect("gate.evidence", "answerer.evidence")
         return p
     if kind == "extractive":
@@ -51,10 +52,10 @@ def build_answer_pipeline(
     p.add_component("prompt", AnswerPromptBuilder(max_evidence=a.llm_evidence))
     p.add_component("llm", make_generator(settings, kind, local))
     reads = uses_reader(settings)
-    checked = (model, str(settings.embedding.cache_dir), a.reader_min_margin) if reads else None
+    checked = (model, str(settings.embedding.cache_dir), None) if reads else None
     p.add_component("verifier", AnswerVerifier(store, model, reader=checked, **common))
     if reads:  # the LLM gets the reader's ranked evidence and answer, and must say what the reader reads
-        p.add_component("reader", _reader(settings, store, model))
+        p.add_component("reader", make_reader_answerer(settings, store, model))
         p.connect("gate.evidence", "reader.evidence")
         p.connect("reader.evidence", "prompt.evidence")
         p.connect("reader.claims", "prompt.reader_claims")
@@ -67,7 +68,8 @@ def build_answer_pipeline(
     return p
 
 
-def _reader(settings: Settings, store: NewsDocumentStore, model: str) -> ReaderAnswerer:
+def make_reader_answerer(settings: Settings, store: NewsDocumentStore, model: str) -> ReaderAnswerer:
+    """The extractive answerer over the trained reader, as the settings (or the manifest) shape it."""
     a = settings.answer
     return ReaderAnswerer(
         store,
@@ -75,8 +77,7 @@ def _reader(settings: Settings, store: NewsDocumentStore, model: str) -> ReaderA
         str(settings.embedding.cache_dir),
         backend=a.reader_backend,
         passages=a.reader_passages,
-        min_margin=a.reader_min_margin,
-        retrieval_weight=a.reader_retrieval_weight,
+        min_confidence=a.reader_min_confidence,
     )
 
 
@@ -87,6 +88,24 @@ def uses_reader(settings: Settings) -> bool:
     return settings.answer.reader and reader.available()
 
 
+def reader_gate(settings: Settings) -> bool:
+    """Whether the evidence gate runs before the reader: the setting, else as calibrated (manifest)."""
+    from rag.answer import reader
+
+    if settings.answer.reader_gate is not None:
+        return settings.answer.reader_gate
+    return bool((reader.manifest().get("answerer") or {}).get("gate", True)) if reader.available() else True
+
+
+def reader_passages(settings: Settings) -> int:
+    """How many chunks the reader reads: the setting, else as calibrated (manifest)."""
+    from rag.answer import reader
+
+    if settings.answer.reader_passages is not None:
+        return settings.answer.reader_passages
+    return int((reader.manifest().get("answerer") or {}).get("passages", 5)) if reader.available() else 5
+
+
 def answer_inputs(
     kind: str,
     *,
@@ -95,6 +114,7 @@ def answer_inputs(
     language: str,
     evidence: list[Any],
     hits: list[Any] | None = None,
+    scored: list[Any] | None = None,
     settings: Settings | None = None,
     history: list[tuple[str, str]] | None = None,
     streaming_callback: Any = None,
@@ -103,8 +123,8 @@ def answer_inputs(
         "gate": {"focus_question": question, "language": language, "evidence": evidence}
     }
     if kind == "extractive" and settings is not None and uses_reader(settings):
-        inputs["answerer"] = {"question": standalone, "hits": hits or []}
-        if not settings.answer.reader_gate:
+        inputs["answerer"] = {"question": standalone, "hits": hits or [], "scored": scored or []}
+        if not reader_gate(settings):
             del inputs["gate"]
             inputs["answerer"]["evidence"] = evidence
         return inputs
@@ -114,7 +134,7 @@ def answer_inputs(
     inputs["prompt"] = {"question": question, "language": language, "history": history}
     inputs["verifier"] = {"language": language, "question": standalone}
     if settings is not None and uses_reader(settings):
-        inputs["reader"] = {"question": standalone, "hits": hits or []}
+        inputs["reader"] = {"question": standalone, "hits": hits or [], "scored": scored or []}
     if streaming_callback is not None:
         inputs["llm"] = {"streaming_callback": streaming_callback}
     return inputs

@@ -1,6 +1,6 @@
-"""scripts/calibrate_reader.py's choice, on made-up readings: the margin bar separates answering from
-absent articles, the gate and retrieval weight are weighed, and cross-calibration reports each half
-with the setting chosen on the other."""
+"""scripts/calibrate_reader.py's fitting and choice, on made-up readings: the selector learns which
+feature tells the answer sentence, the bar separates answering from absent articles, and
+cross-calibration reports each half with what was chosen on the other."""
 
 from __future__ import annotations
 
@@ -16,52 +16,55 @@ cal = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cal)
 
 
-def _read(margin: float, covers: bool) -> dict[str, Any]:
-    return {"margin": margin, "covers": covers, "f1": float(covers), "em": float(covers)}
+def _cand(hit: int, margin: float, similarity: float, covers: bool) -> dict[str, Any]:
+    f = {"reader_margin": margin, "evidence_score": similarity, "similarity": similarity, "hit_rank": 1 / (hit + 1)}
+    return {"hit": hit, "f": {**f, "answer_type": 1.0}, "covers": covers, "f1": float(covers)}
 
 
 def _records(seed: int = 0, n: int = 200) -> dict[str, list[dict[str, Any]]]:
-    """Answerable: the right span sits at rank 0 or 1 with a margin around 4 (a wrong one at -1 beside
-    it); absent: every read has a margin around -2."""
+    """Answerable: the right sentence (rank 0 or 1) has a high similarity, while a wrong one often has
+    the higher reader margin; absent: low margins and similarities everywhere."""
     rng = random.Random(seed)
     out: dict[str, list[dict[str, Any]]] = {}
     for lang in ("it", "en"):
-        out[f"answerable-{lang}"] = []
-        out[f"absent-{lang}"] = []
+        out[f"answerable-{lang}"], out[f"absent-{lang}"] = [], []
         for i in range(n):
-            right = _read(4 + rng.gauss(0, 1), True)
-            wrong = _read(-1 + rng.gauss(0, 1), False)
-            reads = [right, wrong] if i % 2 else [wrong, right]
             half = "a" if i % 4 < 2 else "b"
-            out[f"answerable-{lang}"].append(
-                {"gate": True, "reads": reads, "retrieved": True, "evidence_covers": [i % 3 == 0], "half": half}
-            )
-            absent = [_read(-2 + rng.gauss(0, 1), False) for _ in range(2)]
-            out[f"absent-{lang}"].append({"gate": i % 5 != 0, "reads": absent, "retrieved": False, "half": half})
+            right = _cand(i % 2, 6 + rng.gauss(0, 2), 0.9 + rng.gauss(0, 0.02), True)
+            wrong = _cand(1 - i % 2, 7 + rng.gauss(0, 2), 0.8 + rng.gauss(0, 0.02), False)
+            row = {"gate": True, "cands": [right, wrong], "retrieved": True, "evidence_covers": [i % 3 == 0]}
+            out[f"answerable-{lang}"].append({**row, "half": half})
+            absent = [_cand(k, -4 + rng.gauss(0, 2), 0.7 + rng.gauss(0, 0.02), False) for k in range(2)]
+            out[f"absent-{lang}"].append({"gate": i % 5 != 0, "cands": absent, "retrieved": False, "half": half})
     return out
 
 
-def test_the_choice_meets_both_goals_when_the_readings_allow_it() -> None:
-    best = cal.choose(_records(), max_passages=8)
-    pick = best["pick"]
-    assert best["both_goals_reachable"]
-    assert pick["passages"] >= 2  # the right span is at rank 1 half the time
-    assert -1.0 < pick["min_margin"] < 3.0, pick  # between the absent reads (-2) and the right ones (4)
+def test_the_logistic_selector_learns_what_the_margin_misses() -> None:
+    records = _records()
+    margin = cal.choose(records, 8, "margin")
+    logistic = cal.choose(records, 8, "logistic")
+    assert logistic["selector"]["kind"] == "logistic" and len(logistic["selector"]["coef"]) == len(cal.FEATURES)
+    assert logistic["setting"]["passages"] >= 2  # the right sentence is at rank 1 half the time
     for lang in ("it", "en"):
-        assert pick[f"{lang}_unanswerable_abstained"] >= 0.9 and pick[f"{lang}_false_abstention_retrieved"] <= 0.05
-        assert pick[f"{lang}_precision"] > 0.95 and pick[f"{lang}_recall"] > 0.95
-        assert pick[f"{lang}_search_sentence@1_read"] > pick[f"{lang}_search_sentence@1"]
+        assert logistic[f"{lang}_precision"] > 0.95 > margin[f"{lang}_precision"] + 0.2
+        assert logistic[f"{lang}_unanswerable_abstained"] >= 0.9
+        assert logistic[f"{lang}_search_sentence@1_read"] > logistic[f"{lang}_search_sentence@1"]
+    assert logistic["goals_met"]
 
 
-def test_cross_calibration_reports_each_half_with_the_other_halfs_setting() -> None:
+def test_cross_calibration_reports_each_half_with_the_other_halfs_choice() -> None:
     out = cal.cross_calibrate(_records(), max_passages=8)
-    assert set(out) == {"chosen_on_a", "chosen_on_b", "cross_calibrated", "whole_fold"}
-    assert "reported_on_b" in out["chosen_on_a"] and "reported_on_a" in out["chosen_on_b"]
-    pooled = out["cross_calibrated"]
+    assert set(out) == {"margin", "logistic"}
+    part = out["logistic"]
+    assert set(part) == {"chosen_on_a", "chosen_on_b", "cross_calibrated", "whole_fold"}
+    assert "reported_on_b" in part["chosen_on_a"] and "reported_on_a" in part["chosen_on_b"]
+    pooled = part["cross_calibrated"]
     assert pooled["it_n"] == 200 and pooled["en_n"] == 200  # both halves, each reported once
-    assert pooled["it_unanswerable_abstained"] >= 0.9
+    assert pooled["it_precision"] > 0.95 and pooled["it_unanswerable_abstained"] >= 0.85  # a bar from the other half
 
 
 def test_a_bar_too_high_abstains_on_everything() -> None:
-    m = cal.score(_records(), passages=2, weight=0.0, gated=False, bar=1e9)
+    records = _records()
+    picks = cal.decisions(records, cal.Model("margin"), 2, False)
+    m = cal.score(records, lambda r: cal._take(picks[id(r)], 1e9))
     assert m["it_false_abstention"] == 1.0 and m["it_unanswerable_abstained"] == 1.0 and m["it_recall"] == 0.0

@@ -1,10 +1,10 @@
 """The extractive answerer: the trained reader reads the retrieved passages and answers with a span.
 
-Each of the best ``passages`` chunks is read with the question; the span whose margin over "no
-answer" (plus ``retrieval_weight`` times the chunk's reciprocal rank) is highest wins. The answer is
-that span, verbatim; its citation is the stored sentence of the article that holds the span's start
-(the span is cut at that sentence's end), with the span highlighted. When no span beats "no answer"
-by the calibrated margin, the answerer abstains and says so.
+Each of the best ``passages`` chunks is read with the question, and every sentence in them gets the
+reader's best span inside it. The selector (rag/answer/selector.py) weighs those spans with search's
+own sentence scores and picks the sentence; the answer is its span, verbatim, and the citation that
+stored sentence with the span highlighted. Below the calibrated confidence the answerer abstains and
+says so. Every setting left unset comes from the reader's manifest (calibrated on held-out articles).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from haystack import component
 
 from rag.answer.evidence import Evidence
 from rag.answer.reader import Reader
-from rag.answer.reader_model import SpanGuess
+from rag.answer.selector import Candidate, candidates
 from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
 from rag.models import EvidenceSentence, SearchHit
@@ -37,17 +37,10 @@ def shared_reader(base_dir: str, cache_dir: str, backend: str) -> Reader:
         return _READERS[key]
 
 
-def sentence_at(store: NewsDocumentStore, article_id: str, start: int) -> tuple[str, int, int, str] | None:
-    """(sentence id, start, end, text) of the stored article sentence holding offset ``start``."""
+def article_sentences(store: NewsDocumentStore, article_id: str) -> list[tuple[int, int]]:
+    """The stored article's sentence offsets (none when it is gone)."""
     page, _ = store.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
-    if not page:
-        return None
-    payload = page[0].payload
-    text = payload.get("text") or ""
-    for i, (a, b) in enumerate(payload.get("sentence_spans") or []):
-        if a <= start < b:
-            return f"{article_id}#s{i}", a, b, text[a:b]
-    return None
+    return [(int(a), int(b)) for a, b in (page[0].payload.get("sentence_spans") or [])] if page else []
 
 
 @component
@@ -59,19 +52,17 @@ class ReaderAnswerer:
         cache_dir: str,
         *,
         backend: str = "openvino-bf16",
-        passages: int = 5,
-        min_margin: float | None = None,
-        retrieval_weight: float = 0.0,
+        passages: int | None = None,
+        min_confidence: float | None = None,
     ) -> None:
-        if passages < 1:
+        if passages is not None and passages < 1:
             raise ValueError(f"passages must be >= 1, got {passages}")
         self.document_store = document_store
         self.model = model
         self.cache_dir = str(cache_dir)
         self.backend = backend
         self.passages = passages
-        self.min_margin = min_margin
-        self.retrieval_weight = retrieval_weight
+        self.min_confidence = min_confidence
         self._reader: Reader | None = None
 
     def warm_up(self) -> None:
@@ -84,53 +75,63 @@ class ReaderAnswerer:
         assert self._reader is not None
         return self._reader
 
-    @property
-    def threshold(self) -> float:
-        return self.reader.threshold if self.min_margin is None else self.min_margin
+    def choose(
+        self, question: str, hits: list[SearchHit], scored: list[EvidenceSentence] | None = None
+    ) -> tuple[Candidate, float, float] | None:
+        """(the answer's sentence, its confidence, the confidence it must reach), or ``None`` when
+        no sentence of the first chunks holds a span."""
+        reader = self.reader
+        seen: dict[str, list[tuple[int, int]]] = {}
 
-    def pick(self, question: str, hits: list[SearchHit]) -> tuple[SearchHit, SpanGuess] | None:
-        """The best (chunk, span) among the first ``passages`` hits, or ``None`` (nothing readable)."""
-        shown = hits[: self.passages]
-        guesses = self.reader.read(question, [h.text for h in shown])
-        best: tuple[float, SearchHit, SpanGuess] | None = None
-        for rank, (hit, guess) in enumerate(zip(shown, guesses, strict=True)):
-            if guess is None:
-                continue
-            score = guess.margin + self.retrieval_weight / (rank + 1)
-            if best is None or score > best[0]:
-                best = (score, hit, guess)
-        return (best[1], best[2]) if best else None
+        def spans(article_id: str) -> list[tuple[int, int]]:
+            if article_id not in seen:
+                seen[article_id] = article_sentences(self.document_store, article_id)
+            return seen[article_id]
 
-    def _sentence(self, hit: SearchHit, start: int) -> tuple[str, int, int, str] | None:
-        return sentence_at(self.document_store, hit.article_id, start)
+        shown = hits[: self.passages or reader.calibrated("passages", 5)]
+        found = [c for c in candidates(reader.read_sentences, question, shown, scored or [], spans) if c.span]
+        if not found:
+            return None
+        selector = reader.selector
+        if selector is None:  # a manifest without a selector: the reader's margin alone
+            best = max(found, key=lambda c: c.features["reader_margin"])
+            bar = reader.threshold if self.min_confidence is None else self.min_confidence
+            return best, best.features["reader_margin"], bar
+        best = max(found, key=selector.probability)
+        bar = selector.min_probability if self.min_confidence is None else self.min_confidence
+        return best, selector.probability(best), bar
 
     @component.output_types(claims=list[DraftClaim], evidence=list[Evidence], reason=str)
-    def run(self, question: str, hits: list[SearchHit], evidence: list[Evidence]) -> dict[str, Any]:
-        """``claims`` cite ``evidence`` (the reader's sentence first); ``reason`` when it abstains."""
+    def run(
+        self,
+        question: str,
+        hits: list[SearchHit],
+        evidence: list[Evidence],
+        scored: list[EvidenceSentence] | None = None,
+    ) -> dict[str, Any]:
+        """``claims`` cite ``evidence`` (the reader's sentence first); ``reason`` when it abstains.
+        ``scored``: search's evidence sentences with their scores (the selector weighs them)."""
         derived = needs_reasoning(question)
         if derived is not None:  # "Sì"/"Roma" is derived from a sentence, never a span of it
             why = f"a {derived} question: no passage states its answer as a span (ask an LLM answerer)"
             return {"claims": [], "evidence": evidence, "reason": why}
-        found = self.pick(question, hits)
+        found = self.choose(question, hits, scored)
         if found is None:
             return {"claims": [], "evidence": evidence, "reason": "nothing in the archive matches the question"}
-        hit, guess = found
-        if guess.margin < self.threshold:
-            why = f"the reader finds no answer in the evidence (margin {guess.margin:.2f} < {self.threshold:.2f})"
+        cand, confidence, bar = found
+        if confidence < bar:
+            why = f"the reader finds no answer in the evidence (confidence {confidence:.2f} < {bar:.2f})"
             return {"claims": [], "evidence": evidence, "reason": why}
-        a = hit.start + guess.start
-        located = self._sentence(hit, a)
-        if located is None:
-            return {"claims": [], "evidence": evidence, "reason": "the answer's sentence is no longer stored"}
-        sid, s, e, text = located
-        b = min(hit.start + guess.end, e)
-        sentence = EvidenceSentence(hit.article_id, sid, s, e, text, score=guess.margin, similarity=None)
+        assert cand.span is not None
+        hit = hits[cand.hit]
+        sentence = EvidenceSentence(hit.article_id, cand.sentence_id, cand.start, cand.end, cand.text, confidence)
         cited = Evidence(sentence, hit.title, hit.source, hit.date, hit.url)
-        rest = [ev for ev in evidence if ev.sentence.sentence_id != sid]
-        span_text = text[a - s : b - s].strip()
-        lead = len(text[a - s : b - s]) - len(text[a - s : b - s].lstrip())
-        span = (a - s + lead, a - s + lead + len(span_text))
+        rest = [ev for ev in evidence if ev.sentence.sentence_id != cand.sentence_id]
+        a, b = cand.span[0] - cand.start, cand.span[1] - cand.start
+        raw = cand.text[a:b]
+        span_text = raw.strip()
+        a += len(raw) - len(raw.lstrip())
         if not any(ch.isalnum() for ch in span_text):
             return {"claims": [], "evidence": evidence, "reason": "the reader's span holds no word"}
-        claim = DraftClaim(span_text, 0, span, ["reader"])
+        claim = DraftClaim(span_text, 0, (a, a + len(span_text)), ["reader"])
         return {"claims": [claim], "evidence": [cited, *rest]}
