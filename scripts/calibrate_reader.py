@@ -12,10 +12,13 @@ index (answerable) and over an index of the other folds only (its article absent
 The fold's articles, sorted by title, form two halves (``a`` = even positions, ``b`` = odd).
 Cross-calibration: the selector fitted and the setting chosen on half a are reported on half b, and
 those of b on a; what ships is fitted and chosen on the whole fold. Two selectors are compared: the
-reader's margin alone, and the logistic model over all :data:`FEATURES`. The pick: highest citation F1
-(mean of the two languages) with unanswerable abstention ≥ .90 and false abstention (when the
-paragraph was retrieved) ≤ .05 where reachable, else the highest citation F1 at unanswerable ≥ .90,
-else the highest citation F1.
+reader's margin alone, and the logistic model over all :data:`FEATURES`; each with the evidence gate
+free to be chosen, always on (``gated``) and always off (``ungated``). The pick, on one half and
+again among the variants by their cross-calibrated figures (scripts/export_reader.py): highest
+citation F1 (mean of the two languages) with unanswerable abstention ≥ .90 and false abstention (when
+the paragraph was retrieved) ≤ .05 where reachable, else the highest citation F1 at unanswerable
+≥ .90, else the highest citation F1. The rule-based key span (rag/answer/spans.py) is measured
+against the reader's span on the chosen sentences too (``key_span``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 from rag.answer.selector import FEATURES, NO_SPAN, complete_features  # noqa: E402
 
 PASSAGES = (1, 2, 3, 5, 8)
+#: The evidence gate's variants: chosen with the rest, always on, always off.
+GATES = {"gate_chosen": (True, False), "gated": (True,), "ungated": (False,)}
 Records = dict[str, list[dict[str, Any]]]
 
 
@@ -62,7 +67,7 @@ def main() -> None:
         base = {"fold": args.fold, "unit": unit, "max_passages": max_passages}
         args.out.write_text(json.dumps({**base, "records": records}) + "\n", encoding="utf-8")
     report = {"fold": args.fold, "unit": unit, "max_passages": max_passages}
-    report |= cross_calibrate(records, max_passages)
+    report |= {variant: cross_calibrate(records, max_passages, gates) for variant, gates in GATES.items()}
     args.out.write_text(json.dumps({**report, "records": records}) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
 
@@ -126,6 +131,8 @@ def _read(
     each hit's chunk, or (``windows``) the hit's best sentence with a neighbour on each side."""
     from rag.answer.evidence import select_evidence
     from rag.answer.selector import candidates
+    from rag.answer.spans import key_span, question_kind
+    from rag.answer.verify import question_focus
     from rag.components.readers.reader_answerer import article_sentences
 
     found = engine.search(q.text, top_k=k)
@@ -136,13 +143,21 @@ def _read(
     cands = candidates(answerer.reader.read_sentences, q.text, hits, found.evidence, spans)
     gold = canon.get(q.paragraph_id, q.paragraph_id)
     golds = [t for _, t in q.answer_spans]
+    focus = question_focus(gate.checker, q.text, found.language) if question_kind(q.text) else None
     out = []
     for c in cands:
         same = canon.get(hits[c.hit].article_id, hits[c.hit].article_id) == gold
         text = _cached(_TEXTS, hits[c.hit].article_id, lambda c=c: engine.article_text(hits[c.hit].article_id) or "")
         quality = f1(text[c.span[0] : c.span[1]], golds) if same and c.span else 0.0
         raw = {f: c.features[f] for f in ("reader_margin", "evidence_score", "similarity", "hit_rank", "answer_type")}
-        out.append({"hit": c.hit, "f": raw, "covers": same and _covers(c.start, c.end, q), "f1": quality})
+        # the rule-based key span (a "how many"/"when" question's number or date nearest the question's
+        # names) inside the same sentence, where it finds one: its F1, else None
+        key = None
+        if focus is not None and c.span:
+            ks = key_span(q.text, c.text, gate.checker.anchor_spans(focus, c.text, found.language))
+            key = (f1(c.text[ks[0] : ks[1]], golds) if same else 0.0) if ks else None
+        cover = same and _covers(c.start, c.end, q)
+        out.append({"hit": c.hit, "f": raw, "covers": cover, "f1": quality, "key": key})
     plain = [canon.get(e.article_id, e.article_id) == gold and _covers(e.start, e.end, q) for e in found.evidence]
     retrieved = any(canon.get(h.article_id, h.article_id) == gold for h in found.hits[:5])
     return {"gate": "reason" not in verdict, "cands": out, "retrieved": retrieved, "evidence_covers": plain[:1]}
@@ -244,8 +259,10 @@ def decisions(records: Records, model: Model, passages: int, gated: bool) -> dic
     return out
 
 
-def score(records: Records, decide: Callable[[dict[str, Any]], Any]) -> dict[str, float]:
-    """The figures of one set of decisions (``decide(record)``: the chosen candidate, or None = abstain)."""
+def score(records: Records, decide: Callable[[dict[str, Any]], Any], key: bool | None = False) -> dict[str, float]:
+    """The figures of one set of decisions (``decide(record)``: the chosen candidate, or None = abstain).
+    ``key``: the answer is the key span where the rule finds one in the chosen sentence (None: as the
+    record's ``_key`` says)."""
     out: dict[str, float] = {}
     for lang in ("it", "en"):
         ans, absent = records.get(f"answerable-{lang}", []), records.get(f"absent-{lang}", [])
@@ -263,8 +280,10 @@ def score(records: Records, decide: Callable[[dict[str, Any]], Any]) -> dict[str
             answered += 1
             good += pick["covers"]
             hit += pick["covers"] and r["retrieved"]
-            f1 += pick["f1"]
-            em += pick["f1"] == 1.0
+            keyed = (r.get("_key", False) if key is None else key) and pick.get("key") is not None
+            quality = pick["key"] if keyed else pick["f1"]
+            f1 += quality
+            em += quality == 1.0
         shut = sum(1 for r in absent if decide(r) is None)
         n = max(len(ans), 1)
         out |= {
@@ -292,12 +311,12 @@ def _ranked(m: dict[str, float]) -> tuple[bool, bool, float]:
     return shut >= 0.90 and false <= 0.05, shut >= 0.90, sum(f1s) / 2
 
 
-def choose(records: Records, max_passages: int, kind: str) -> dict[str, Any]:
-    """The best (selector, passages, gate, bar) on these records, with its figures."""
+def choose(records: Records, max_passages: int, kind: str, gates: tuple[bool, ...] = (True, False)) -> dict[str, Any]:
+    """The best (selector, passages, gate among ``gates``, bar) on these records, with its figures."""
     best: tuple[tuple[bool, bool, float], dict[str, Any]] | None = None
     for passages in [p for p in PASSAGES if p <= max_passages]:
         model = fit(records, passages) if kind == "logistic" else Model("margin")
-        for gated in (True, False):
+        for gated in gates:
             picks = decisions(records, model, passages, gated)
             confidences = sorted(p[0] for p in picks.values() if p is not None)
             bars = {-1e9} | {confidences[int(i * (len(confidences) - 1) / 100)] for i in range(101) if confidences}
@@ -323,7 +342,20 @@ def apply(records: Records, chosen: dict[str, Any]) -> dict[str, float]:
     return score(records, lambda r: _take(picks[id(r)], s["min_confidence"]))
 
 
-def cross_calibrate(records: Records, max_passages: int) -> dict[str, Any]:
+def key_span_helps(records: Records, chosen: dict[str, Any]) -> bool:
+    """Whether answering with the rule-based key span (where it finds one in the chosen sentence)
+    instead of the reader's span raises the mean EM + F1 of the two languages on these records."""
+    sel, s = chosen["selector"], chosen["setting"]
+    picks = decisions(records, Model(sel["kind"], sel["coef"], sel["intercept"]), s["passages"], s["gate"])
+
+    def total(key: bool) -> float:
+        m = score(records, lambda r: _take(picks[id(r)], s["min_confidence"]), key=key)
+        return sum(m[f"{lang}_em"] + m[f"{lang}_f1"] for lang in ("it", "en"))
+
+    return total(True) > total(False)
+
+
+def cross_calibrate(records: Records, max_passages: int, gates: tuple[bool, ...] = (True, False)) -> dict[str, Any]:
     """Per selector kind: chosen on a and reported on b, chosen on b and reported on a, both pooled;
     and the choice on the whole fold (what ships)."""
 
@@ -335,17 +367,24 @@ def cross_calibrate(records: Records, max_passages: int) -> dict[str, Any]:
         part: dict[str, Any] = {}
         decided: dict[str, list[dict[str, Any]]] = {}
         for chosen_on, reported_on in (("a", "b"), ("b", "a")):
-            chosen = choose(only(chosen_on), max_passages, kind)
+            chosen = choose(only(chosen_on), max_passages, kind, gates)
             part[f"chosen_on_{chosen_on}"] = {k: chosen[k] for k in ("selector", "setting", "goals_met")}
             part[f"chosen_on_{chosen_on}"][f"reported_on_{reported_on}"] = apply(only(reported_on), chosen)
             sel, s = chosen["selector"], chosen["setting"]
             model = Model(sel["kind"], sel["coef"], sel["intercept"])
+            use_key = key_span_helps(only(chosen_on), chosen)
+            part[f"chosen_on_{chosen_on}"]["key_span"] = use_key
             picks = decisions(only(reported_on), model, s["passages"], s["gate"])
             for k, rows in only(reported_on).items():
                 bar = s["min_confidence"]
-                decided.setdefault(k, []).extend({**r, "_pick": _take(picks[id(r)], bar)} for r in rows)
-        part["cross_calibrated"] = score(decided, lambda r: r["_pick"])
-        part["whole_fold"] = choose(records, max_passages, kind)
+                decided.setdefault(k, []).extend(
+                    {**r, "_pick": _take(picks[id(r)], bar), "_key": use_key} for r in rows
+                )
+        part["cross_calibrated"] = score(decided, lambda r: r["_pick"], key=None)
+        part["cross_calibrated_reader_spans_only"] = score(decided, lambda r: r["_pick"], key=False)
+        whole = choose(records, max_passages, kind, gates)
+        whole["setting"]["key_span"] = key_span_helps(records, whole)
+        part["whole_fold"] = whole
         out[kind] = part
     return out
 

@@ -56,7 +56,13 @@ def test_cross_calibration_reports_each_half_with_the_other_halfs_choice() -> No
     out = cal.cross_calibrate(_records(), max_passages=8)
     assert set(out) == {"margin", "logistic"}
     part = out["logistic"]
-    assert set(part) == {"chosen_on_a", "chosen_on_b", "cross_calibrated", "whole_fold"}
+    assert set(part) == {
+        "chosen_on_a",
+        "chosen_on_b",
+        "cross_calibrated",
+        "cross_calibrated_reader_spans_only",
+        "whole_fold",
+    }
     assert "reported_on_b" in part["chosen_on_a"] and "reported_on_a" in part["chosen_on_b"]
     pooled = part["cross_calibrated"]
     assert pooled["it_n"] == 200 and pooled["en_n"] == 200  # both halves, each reported once
@@ -68,3 +74,25 @@ def test_a_bar_too_high_abstains_on_everything() -> None:
     picks = cal.decisions(records, cal.Model("margin"), 2, False)
     m = cal.score(records, lambda r: cal._take(picks[id(r)], 1e9))
     assert m["it_false_abstention"] == 1.0 and m["it_unanswerable_abstained"] == 1.0 and m["it_recall"] == 0.0
+
+
+def _keyed(key_f1: float) -> dict[str, list[dict[str, Any]]]:
+    """The readings, with a key span in every answer sentence whose F1 is ``key_f1`` (the reader's: 1 or 0)."""
+    records = _records()
+    for rows in records.values():
+        for r in rows:
+            for c in r["cands"]:
+                c["key"] = key_f1 if c["covers"] else 0.0
+                c["f1"] = 0.5 if c["covers"] else 0.0
+    return records
+
+
+def test_the_key_span_is_used_only_where_it_scores_better() -> None:
+    chosen = cal.choose(_records(), 8, "logistic")
+    assert cal.key_span_helps(_keyed(1.0), chosen)
+    assert not cal.key_span_helps(_keyed(0.0), chosen)
+    records = _keyed(1.0)
+    picks = cal.decisions(records, cal.Model("margin"), 8, False)
+    with_key = cal.score(records, lambda r: cal._take(picks[id(r)], -1e9), key=True)
+    without = cal.score(records, lambda r: cal._take(picks[id(r)], -1e9), key=False)
+    assert with_key["it_em"] > without["it_em"] == 0.0 and with_key["it_precision"] == without["it_precision"]
