@@ -151,6 +151,11 @@ class AnswerSettings(BaseModel):
     reader_gate: bool | None = Field(
         None, description="the evidence gate runs before the reader too (default: as calibrated)"
     )
+    llm_reads: bool = Field(
+        False,
+        description="LLM answerers are shown the reader's answer and their claims are verified by reading "
+        "(not measured on DEV yet; off: the evidence gate's sentences and the term/similarity checks)",
+    )
 
 
 class LLMSettings(BaseModel):

@@ -51,7 +51,7 @@ def build_answer_pipeline(
         return p
     p.add_component("prompt", AnswerPromptBuilder(max_evidence=a.llm_evidence))
     p.add_component("llm", make_generator(settings, kind, local))
-    reads = uses_reader(settings)
+    reads = llm_reads(settings)
     checked = (model, str(settings.embedding.cache_dir), None) if reads else None
     p.add_component("verifier", AnswerVerifier(store, model, reader=checked, **common))
     if reads:  # the LLM gets the reader's ranked evidence and answer, and must say what the reader reads
@@ -86,6 +86,11 @@ def uses_reader(settings: Settings) -> bool:
     from rag.answer import reader
 
     return settings.answer.reader and reader.available()
+
+
+def llm_reads(settings: Settings) -> bool:
+    """Whether the LLM answerers get the reader's answer and their claims are verified by reading."""
+    return settings.answer.llm_reads and uses_reader(settings)
 
 
 def reader_gate(settings: Settings) -> bool:
@@ -133,7 +138,7 @@ def answer_inputs(
         return inputs
     inputs["prompt"] = {"question": question, "language": language, "history": history}
     inputs["verifier"] = {"language": language, "question": standalone}
-    if settings is not None and uses_reader(settings):
+    if settings is not None and llm_reads(settings):
         inputs["reader"] = {"question": standalone, "hits": hits or [], "scored": scored or []}
     if streaming_callback is not None:
         inputs["llm"] = {"streaming_callback": streaming_callback}

@@ -143,3 +143,32 @@ def test_every_answer_span_is_a_verbatim_slice_of_its_cited_sentence(seeded_engi
     assert c.highlight is not None and c.start <= c.highlight[0] < c.highlight[1] <= c.end
     assert text[c.highlight[0] : c.highlight[1]] == claim.text
     assert len(claim.text) < len(c.quote)  # a span, not the whole sentence
+
+
+@pytest.mark.slow
+def test_with_llm_reads_an_llm_claim_is_kept_only_where_the_reader_points(
+    seeded_engine: Any, base_and_cache: tuple[Path, Path]
+) -> None:
+    """``answer.llm_reads``: a claim found in a sentence counts only inside the reader's span there."""
+    import json
+
+    from haystack.dataclasses import ChatMessage
+
+    from rag.answer.evidence import select_evidence
+    from rag.components.validators.answer_verifier import AnswerVerifier
+
+    question = "How many US troops are in Iraq?"
+    found = seeded_engine.search(question, top_k=5)
+    evidence = select_evidence(found.hits, found.evidence, seeded_engine.settings.answer.evidence)
+    i = next(k for k, ev in enumerate(evidence) if SYRIA in ev.sentence.text)
+    base, cache = base_and_cache
+    verifier = AnswerVerifier(seeded_engine.doc_store, seeded_engine.model, reader=(str(base), str(cache), None))
+
+    def claims(answer: str) -> list[Any]:
+        reply = ChatMessage.from_assistant(json.dumps({"answer": answer, "evidence": i + 1}))
+        return list(verifier.run([reply], "en", evidence, question)["claims"])
+
+    (kept,) = claims("2.500")
+    assert kept.evidence == i and "reader" in kept.support
+    assert evidence[i].sentence.text[kept.span[0] : kept.span[1]] == "2.500"
+    assert claims("Stato Islamico") == []  # in the sentence, but not what the reader reads there
