@@ -63,8 +63,8 @@ def test_the_traps_are_avoided(answers: list[tuple[dict[str, Any], Any]]) -> Non
 def test_unanswerable_questions_abstain_and_comparisons_go_to_an_llm(answers: list[tuple[dict[str, Any], Any]]) -> None:
     unanswerable = [(q, r) for q, r in answers if q.get("kind") == "unanswerable"]
     abstained = [q["q"] for q, r in unanswerable if r.abstained]
-    # measured with the shipped reader: 2 of 4 ("the Senate", "in Rome" are answered from the Chamber's and
-    # Lombardy's sentences: the gate checks names against all the evidence, not the reader's sentence)
+    # measured with the shipped reader: 2 of 4 ("the Senate", "in Rome" are answered from the Chamber's vote
+    # and the national strike's count: the gate checks names against all the evidence, not the reader's sentence)
     assert len(abstained) >= 2, [(q["q"], r.answer) for q, r in unanswerable]
     (comparison,) = [r for q, r in answers if q.get("kind") == "comparison"]
     assert comparison.abstained and "comparison" in (comparison.reason or "")
