@@ -41,7 +41,13 @@ from rag.answer.selector import FEATURES, NO_SPAN, complete_features  # noqa: E4
 
 PASSAGES = (1, 2, 3, 5, 8)
 #: The evidence gate's variants: chosen with the rest, always on, always off.
-GATES = {"gate_chosen": (True, False), "gated": (True,), "ungated": (False,)}
+#: "names": only the gate's name check (its similarity bar off; records from calibrate_names_gate.py).
+GATES: dict[str, tuple[bool | str, ...]] = {
+    "gate_chosen": (True, False),
+    "gated": (True,),
+    "ungated": (False,),
+    "names_only": ("names",),
+}
 Records = dict[str, list[dict[str, Any]]]
 
 
@@ -248,14 +254,21 @@ def fit(records: Records, passages: int) -> Model:
     return Model("logistic", [round(float(c), 6) for c in coef], round(intercept, 6))
 
 
-def decisions(records: Records, model: Model, passages: int, gated: bool) -> dict[int, tuple[float, Any] | None]:
-    """Per question (by id of its record): (confidence, chosen candidate), or None where it cannot answer."""
+def _blocked(r: dict[str, Any], gated: bool | str) -> bool:
+    if gated == "names":
+        return not r.get("gate_names", r["gate"])
+    return bool(gated) and not r["gate"]
+
+
+def decisions(records: Records, model: Model, passages: int, gated: bool | str) -> dict[int, tuple[float, Any] | None]:
+    """Per question (by id of its record): (confidence, chosen candidate), or None where it cannot answer.
+    ``gated``: the whole evidence gate (True), none (False), or its name check alone ("names")."""
     out: dict[int, tuple[float, Any] | None] = {}
     for rows in records.values():
         for r in rows:
             scored = [(model.score(x), c) for x, c in features_at(r, passages)]
             best = max(scored, key=lambda t: t[0], default=None)
-            out[id(r)] = None if (gated and not r["gate"]) or best is None else best
+            out[id(r)] = None if _blocked(r, gated) or best is None else best
     return out
 
 

@@ -27,7 +27,9 @@ from rag.answer.reader import WEIGHTS_DIR  # noqa: E402
 WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
 
 
-def calibration_entries(report: dict[str, Any], kind: str = "best", null_bar: float | None = None) -> dict[str, Any]:
+def calibration_entries(
+    report: dict[str, Any], kind: str = "best", null_bar: float | None = None, variant: str = "best"
+) -> dict[str, Any]:
     """The manifest's ``threshold``, ``selector``, ``answerer`` and ``calibration`` from a calibration report.
 
     ``threshold`` (the margin at which the reader "points into" a passage; the LLM answer's
@@ -37,8 +39,9 @@ def calibration_entries(report: dict[str, Any], kind: str = "best", null_bar: fl
     from calibrate_reader import GATES, _ranked
 
     kinds = ("margin", "logistic") if kind == "best" else (kind,)
+    variants = [v for v in GATES if v in report] if variant == "best" else [variant]
     variant, kind = max(
-        ((v, k) for v in GATES for k in kinds), key=lambda vk: _ranked(report[vk[0]][vk[1]]["cross_calibrated"])
+        ((v, k) for v in variants for k in kinds), key=lambda vk: _ranked(report[vk[0]][vk[1]]["cross_calibrated"])
     )
     chosen = report[variant][kind]["whole_fold"]
     setting = chosen["setting"]
@@ -60,6 +63,7 @@ def calibration_entries(report: dict[str, Any], kind: str = "best", null_bar: fl
             "others": {
                 f"{v}/{k}": report[v][k]["cross_calibrated"]
                 for v in GATES
+                if v in report
                 for k in ("margin", "logistic")
                 if (v, k) != (variant, kind)
             },
@@ -81,6 +85,9 @@ def main() -> None:
     ap.add_argument("run", type=Path, help="a training output folder (holds reader.pt, args.json)")
     ap.add_argument("--calibration", type=Path, default=None, help="scripts/calibrate_reader.py's --out JSON")
     ap.add_argument("--selector", choices=("best", "margin", "logistic"), default="best")
+    ap.add_argument(
+        "--gate", default="best", help="the evidence gate's variant (calibrate_reader.GATES) instead of the best ranked"
+    )
     ap.add_argument("--threshold", type=float, default=None, help="the no-answer margin, without --calibration")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     args = ap.parse_args()
@@ -99,7 +106,7 @@ def main() -> None:
         if held_out.exists():
             last = json.loads(held_out.read_text(encoding="utf-8"))[-1]
             null_bar = last["null"]["threshold_at_5pct_false_abstention"]
-        calibrated = calibration_entries(report, args.selector, null_bar)
+        calibrated = calibration_entries(report, args.selector, null_bar, args.gate)
     else:
         calibrated = {"threshold": args.threshold, "calibration": "threshold given by hand to export_reader.py"}
 

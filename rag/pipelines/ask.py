@@ -34,12 +34,10 @@ def build_answer_pipeline(
     reads = kind == "extractive" and uses_reader(settings)
     gated = reader_gate(settings)
     if not reads or gated:
-        p.add_component(
-            "gate",
-            EvidenceGate(
-                store, model, min_similarity=a.min_similarity, min_similarity_cross=a.min_similarity_cross, **common
-            ),
-        )
+        names_only = reads and _calibrated_gate(settings) == "names"  # the reader's selector weighs similarity
+        bars = (0.0, 0.0) if names_only else (a.min_similarity, a.min_similarity_cross)
+        gate = EvidenceGate(store, model, min_similarity=bars[0], min_similarity_cross=bars[1], **common)
+        p.add_component("gate", gate)
     if reads:
         p.add_component("answerer", make_reader_answerer(settings, store, model))
         if gated:
@@ -100,6 +98,17 @@ def reader_gate(settings: Settings) -> bool:
     if settings.answer.reader_gate is not None:
         return settings.answer.reader_gate
     return bool((reader.manifest().get("answerer") or {}).get("gate", True)) if reader.available() else True
+
+
+def _calibrated_gate(settings: Settings) -> bool | str:
+    """The gate as calibrated for the reader: True, False or "names" (its name check alone); a
+    ``reader_gate`` setting means the whole gate or none."""
+    from rag.answer import reader
+
+    if settings.answer.reader_gate is not None or not reader.available():
+        return reader_gate(settings)
+    gate: bool | str = (reader.manifest().get("answerer") or {}).get("gate", True)
+    return gate
 
 
 def reader_passages(settings: Settings) -> int:

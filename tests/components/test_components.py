@@ -191,3 +191,19 @@ def test_term_vocabulary_emits_new_non_stopword_terms_once(store: NewsDocumentSt
     again = TermVocabulary(store).run(docs + [Document(content="Siria e Libano.")])["terms"]
     assert [t.content for t in again] == ["libano"]
     assert store.store.count("term") == len(terms)
+
+
+@pytest.mark.parametrize(("calibrated", "bars"), [(True, (0.84, 0.795)), ("names", (0.0, 0.0))])
+def test_the_reader_s_gate_is_built_as_calibrated(
+    store: NewsDocumentStore, monkeypatch: pytest.MonkeyPatch, calibrated: object, bars: tuple[float, float]
+) -> None:
+    """A manifest whose gate is "names" keeps the gate's name check and drops its similarity bars."""
+    from rag.answer import reader
+    from rag.pipelines.ask import build_answer_pipeline
+    from rag.settings import load_settings
+
+    info = {**reader.manifest(), "answerer": {"passages": 2, "gate": calibrated}}
+    monkeypatch.setattr(reader, "manifest", lambda: info)
+    pipe = build_answer_pipeline(load_settings(), store, "unused-model", "extractive")
+    gate = pipe.get_component("gate")
+    assert (gate.min_similarity, gate.min_similarity_cross) == bars
