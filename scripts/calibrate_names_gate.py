@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "squad_it"
@@ -48,7 +49,7 @@ def main() -> None:
     ):
         with Engine(s) as engine:
             engine.ingest([corpus if where == "answerable" else other])
-            gate = engine.answer_pipeline("extractive").get_component("gate")
+            gate: Any = engine.answer_pipeline("extractive").get_component("gate")
             for lang, qs in qsets.items():
                 rows = records[f"{where}-{lang}"]
                 assert len(rows) == len(qs), (where, lang, len(rows), len(qs))

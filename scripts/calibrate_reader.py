@@ -153,7 +153,10 @@ def _read(
     out = []
     for c in cands:
         same = canon.get(hits[c.hit].article_id, hits[c.hit].article_id) == gold
-        text = _cached(_TEXTS, hits[c.hit].article_id, lambda c=c: engine.article_text(hits[c.hit].article_id) or "")
+        aid = hits[c.hit].article_id
+        if aid not in _TEXTS:
+            _TEXTS[aid] = engine.article_text(aid) or ""
+        text = _TEXTS[aid]
         quality = f1(text[c.span[0] : c.span[1]], golds) if same and c.span else 0.0
         raw = {f: c.features[f] for f in ("reader_margin", "evidence_score", "similarity", "hit_rank", "answer_type")}
         # the rule-based key span (a "how many"/"when" question's number or date nearest the question's
@@ -236,7 +239,8 @@ def fit(records: Records, passages: int) -> Model:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    xs, ys = [], []
+    xs: list[list[float]] = []
+    ys: list[int] = []
     for key, rows in records.items():
         if key.startswith("answerable"):
             for r in rows:
@@ -245,13 +249,13 @@ def fit(records: Records, passages: int) -> Model:
                     ys.append(int(c["covers"]))
     if len(set(ys)) < 2:
         return Model("margin")
-    x, y = np.array(xs), np.array(ys)
-    scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
+    data, y = np.array(xs), np.array(ys)
+    scaler = StandardScaler().fit(data)
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(data), y)
     scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
-    coef = lr.coef_[0] / scale
+    raw = lr.coef_[0] / scale
     intercept = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
-    return Model("logistic", [round(float(c), 6) for c in coef], round(intercept, 6))
+    return Model("logistic", [round(float(c), 6) for c in raw], round(intercept, 6))
 
 
 def _blocked(r: dict[str, Any], gated: bool | str) -> bool:
@@ -324,7 +328,9 @@ def _ranked(m: dict[str, float]) -> tuple[bool, bool, float]:
     return shut >= 0.90 and false <= 0.05, shut >= 0.90, sum(f1s) / 2
 
 
-def choose(records: Records, max_passages: int, kind: str, gates: tuple[bool, ...] = (True, False)) -> dict[str, Any]:
+def choose(
+    records: Records, max_passages: int, kind: str, gates: tuple[bool | str, ...] = (True, False)
+) -> dict[str, Any]:
     """The best (selector, passages, gate among ``gates``, bar) on these records, with its figures."""
     best: tuple[tuple[bool, bool, float], dict[str, Any]] | None = None
     for passages in [p for p in PASSAGES if p <= max_passages]:
@@ -334,13 +340,17 @@ def choose(records: Records, max_passages: int, kind: str, gates: tuple[bool, ..
             confidences = sorted(p[0] for p in picks.values() if p is not None)
             bars = {-1e9} | {confidences[int(i * (len(confidences) - 1) / 100)] for i in range(101) if confidences}
             for bar in sorted(bars):
-                m = score(records, lambda r, bar=bar, picks=picks: _take(picks[id(r)], bar))
+                m = score(records, _taker(picks, bar))
                 key = _ranked(m)
                 if best is None or key > best[0]:
                     setting = {"passages": passages, "gate": gated, "min_confidence": round(bar, 6)}
                     best = (key, {"selector": model.to_json(), "setting": setting, "goals_met": key[0], **m})
     assert best is not None
     return best[1]
+
+
+def _taker(picks: dict[int, tuple[float, Any] | None], bar: float) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: _take(picks[id(r)], bar)
 
 
 def _take(pick: tuple[float, Any] | None, bar: float) -> Any:
@@ -368,7 +378,9 @@ def key_span_helps(records: Records, chosen: dict[str, Any]) -> bool:
     return total(True) > total(False)
 
 
-def cross_calibrate(records: Records, max_passages: int, gates: tuple[bool, ...] = (True, False)) -> dict[str, Any]:
+def cross_calibrate(
+    records: Records, max_passages: int, gates: tuple[bool | str, ...] = (True, False)
+) -> dict[str, Any]:
     """Per selector kind: chosen on a and reported on b, chosen on b and reported on a, both pooled;
     and the choice on the whole fold (what ships)."""
 

@@ -135,7 +135,9 @@ def features(tokenizer: Any, items: list[dict], paragraphs: dict) -> list[tuple[
 def batches(feats: list[tuple[list[int], int, int]], tokens: int, rng: random.Random) -> list[list[int]]:
     """Index batches of similar length, at most ``tokens`` padded tokens each, in random order."""
     order = sorted(range(len(feats)), key=lambda i: (len(feats[i][0]), rng.random()))
-    out, cur, longest = [], [], 0
+    out: list[list[int]] = []
+    cur: list[int] = []
+    longest = 0
     for i in order:
         n = len(feats[i][0])
         if cur and max(longest, n) * (len(cur) + 1) > tokens:
