@@ -36,6 +36,7 @@ from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
+from rag.text.sentences import sentence_id
 
 if TYPE_CHECKING:
     from rag.llm.supervisor import LocalLLM
@@ -414,7 +415,7 @@ class Engine:
             **_summary(p),
             "text": p.get("text", ""),
             "sentences": [
-                {"sentence_id": f"{article_id}#s{i}", "start": a, "end": b} for i, (a, b) in enumerate(spans)
+                {"sentence_id": sentence_id(article_id, i), "start": a, "end": b} for i, (a, b) in enumerate(spans)
             ],
         }
 

@@ -55,6 +55,12 @@ def available() -> bool:
     return WEIGHTS.is_file() and MANIFEST.is_file()
 
 
+def calibrated(name: str, default: Any) -> Any:
+    """A setting of the extractive answerer chosen on held-out articles (manifest ``answerer``), or
+    ``default`` when no reader is shipped or the manifest does not say."""
+    return (manifest().get("answerer") or {}).get(name, default) if available() else default
+
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -194,10 +200,6 @@ class Reader:
             folder = ensure_openvino(cache_dir, base_dir)
             self._compiled = core.compile_model(str(folder / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": hint})
             self._request = self._compiled.create_infer_request()
-
-    def calibrated(self, name: str, default: Any) -> Any:
-        """A setting of the extractive answerer chosen on held-out articles (manifest ``answerer``)."""
-        return (self.info.get("answerer") or {}).get(name, default)
 
     @property
     def threshold(self) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 from rag.answer.reader_model import SpanGuess
 from rag.answer.spans import has_answer_type
 from rag.models import EvidenceSentence, SearchHit
+from rag.text.sentences import sentence_id
 
 FEATURES = (
     "reader_margin",  # best span inside the sentence: its score minus "no answer"
@@ -91,7 +92,7 @@ def candidates(
     found: dict[str, tuple[int, int, int, SpanGuess | None]] = {}  # sentence id -> (hit, start, end, span)
     for rank, (h, sentences, gs) in enumerate(zip(hits, inside, guesses, strict=True)):
         for (i, a, b), g in zip(sentences, gs, strict=True):
-            sid = f"{h.article_id}#s{i}"
+            sid = sentence_id(h.article_id, i)
             held = found.get(sid)
             if held is None or (g is not None and (held[3] is None or g.margin > held[3].margin)):
                 found[sid] = (rank, a, b, g)

@@ -34,7 +34,7 @@ def build_answer_pipeline(
     reads = kind == "extractive" and uses_reader(settings)
     gated = reader_gate(settings)
     if not reads or gated:
-        names_only = reads and _calibrated_gate(settings) == "names"  # the reader's selector weighs similarity
+        names_only = reads and gated == "names"  # the reader's selector weighs similarity itself
         bars = (0.0, 0.0) if names_only else (a.min_similarity, a.min_similarity_cross)
         gate = EvidenceGate(store, model, min_similarity=bars[0], min_similarity_cross=bars[1], **common)
         p.add_component("gate", gate)
@@ -91,23 +91,14 @@ def llm_reads(settings: Settings) -> bool:
     return settings.answer.llm_reads and uses_reader(settings)
 
 
-def reader_gate(settings: Settings) -> bool:
-    """Whether the evidence gate runs before the reader: the setting, else as calibrated (manifest)."""
+def reader_gate(settings: Settings) -> bool | str:
+    """The evidence gate before the reader: the setting (the whole gate or none), else as calibrated
+    (manifest): True, False or "names" (its name check alone, without the similarity bars)."""
     from rag.answer import reader
 
     if settings.answer.reader_gate is not None:
         return settings.answer.reader_gate
-    return bool((reader.manifest().get("answerer") or {}).get("gate", True)) if reader.available() else True
-
-
-def _calibrated_gate(settings: Settings) -> bool | str:
-    """The gate as calibrated for the reader: True, False or "names" (its name check alone); a
-    ``reader_gate`` setting means the whole gate or none."""
-    from rag.answer import reader
-
-    if settings.answer.reader_gate is not None or not reader.available():
-        return reader_gate(settings)
-    gate: bool | str = (reader.manifest().get("answerer") or {}).get("gate", True)
+    gate: bool | str = reader.calibrated("gate", True)
     return gate
 
 
@@ -117,7 +108,7 @@ def reader_passages(settings: Settings) -> int:
 
     if settings.answer.reader_passages is not None:
         return settings.answer.reader_passages
-    return int((reader.manifest().get("answerer") or {}).get("passages", 5)) if reader.available() else 5
+    return int(reader.calibrated("passages", 5))
 
 
 def answer_inputs(

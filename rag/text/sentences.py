@@ -123,10 +123,15 @@ def _line_break_between(forced: list[int], a: int, b: int) -> bool:
     return i < len(forced) and forced[i] <= b
 
 
+def sentence_id(article_id: str, index: int) -> str:
+    """The id of an article's ``index``-th sentence: ``{article_id}#s{index}``."""
+    return f"{article_id}#s{index}"
+
+
 def make_sentences(article: Article) -> list[Sentence]:
-    """Split an article into sentences with ids ``{article_id}#s{index}``."""
+    """Split an article into sentences with ids :func:`sentence_id`."""
     text = article.text
     return [
-        Sentence(sentence_id=f"{article.article_id}#s{i}", index=i, start=a, end=b, text=text[a:b])
+        Sentence(sentence_id=sentence_id(article.article_id, i), index=i, start=a, end=b, text=text[a:b])
         for i, (a, b) in enumerate(split_sentences(text, article.language))
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from haystack import component
 
 from rag.answer.evidence import Evidence
-from rag.answer.reader import Reader
+from rag.answer.reader import Reader, calibrated
 from rag.answer.selector import Candidate, candidates
 from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
@@ -88,7 +88,7 @@ class ReaderAnswerer:
                 seen[article_id] = article_sentences(self.document_store, article_id)
             return seen[article_id]
 
-        shown = hits[: self.passages or reader.calibrated("passages", 5)]
+        shown = hits[: self.passages or calibrated("passages", 5)]
         found = [c for c in candidates(reader.read_sentences, question, shown, scored or [], spans) if c.span]
         if not found:
             return None
