@@ -84,9 +84,14 @@ class SearchResult:
     hits: list[SearchHit]
     evidence: list[EvidenceSentence]
     seconds: float
+    #: The question's BM25 terms in the archive's language (its query vector's indices): the reader's
+    #: span ranker finds the question's words in a sentence by them. Not part of the JSON.
+    terms: list[int] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["terms"]
+        return out
 
 
 @dataclass
@@ -436,25 +441,29 @@ class Engine:
         inputs: dict[str, dict[str, Any]] = query_inputs(query)
         inputs["retriever"] = {"filters": filters, "top_k": top_k or self.settings.retrieval.top_k}
         with self.store.rw.reading():  # never between the two halves of an article's replacement
-            out = self.search_pipeline.run(inputs, include_outputs_from={"language"})
+            out = self.search_pipeline.run(inputs, include_outputs_from={"language", "bm25"})
             hits, evidence = out["evidence"]["hits"], out["evidence"]["evidence"]
             if (self.settings.retrieval.read_evidence if read is None else read) and hits:
-                evidence = self._read_first(query, hits, evidence)
+                terms = list(out["bm25"]["sparse_embedding"].indices)
+                evidence = self._read_first(query, hits, evidence, terms)
         return SearchResult(
             query=query,
             language=out["language"]["language"],
             hits=hits,
             evidence=evidence,
             seconds=round(time.perf_counter() - started, 4),
+            terms=list(out["bm25"]["sparse_embedding"].indices),
         )
 
-    def _read_first(self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence]) -> list[Any]:
+    def _read_first(
+        self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence], terms: list[int]
+    ) -> list[Any]:
         """The evidence with the sentence that holds the reader's answer first (when it finds one)."""
         from rag.pipelines.ask import make_reader_answerer, uses_reader
 
         if not uses_reader(self.settings):
             return evidence
-        found = make_reader_answerer(self.settings, self.doc_store, self.model).choose(query, hits, evidence)
+        found = make_reader_answerer(self.settings, self.doc_store, self.model).choose(query, hits, evidence, terms)
         if found is None or found[1] < found[2]:
             return evidence
         c = found[0]
@@ -568,6 +577,7 @@ class Engine:
             evidence=evidence,
             hits=found.hits,
             scored=found.evidence,
+            terms=found.terms,
             settings=self.settings,
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
@@ -595,6 +605,7 @@ class Engine:
                 evidence=evidence,
                 hits=found.hits,
                 scored=found.evidence,
+                terms=found.terms,
                 settings=self.settings,
             )
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})

@@ -89,6 +89,12 @@ def main() -> None:
         "--gate", default="best", help="the evidence gate's variant (calibrate_reader.GATES) instead of the best ranked"
     )
     ap.add_argument("--threshold", type=float, default=None, help="the no-answer margin, without --calibration")
+    ap.add_argument(
+        "--span-ranker",
+        type=Path,
+        default=None,
+        help="scripts/fit_span_ranker.py's --out JSON (shipped if it says adopt)",
+    )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     args = ap.parse_args()
     if args.calibration is None and args.threshold is None:
@@ -109,6 +115,14 @@ def main() -> None:
         calibrated = calibration_entries(report, args.selector, null_bar, args.gate)
     else:
         calibrated = {"threshold": args.threshold, "calibration": "threshold given by hand to export_reader.py"}
+
+    if args.span_ranker is not None:
+        fitted = json.loads(args.span_ranker.read_text(encoding="utf-8"))
+        if fitted["adopt"]:
+            figures = {k: fitted[k] for k in ("fold", "reader_best_span", "span_ranker", "changed", "questions")}
+            calibrated["span_ranker"] = fitted["shipped"] | {"cross_fitted": figures}
+        else:
+            print(f"{args.span_ranker}: its cross-fitted figures do not say adopt; no span ranker shipped")
 
     state = torch.load(args.run / "reader.pt", map_location="cpu", weights_only=True)
     delta = {k: v.to(torch.float16).contiguous() for k, v in state.items() if "word_embeddings" not in k}

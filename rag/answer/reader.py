@@ -27,6 +27,7 @@ import numpy as np
 
 from rag.answer.reader_model import SpanGuess, best_span, build_network, encode_pairs, spans_in
 from rag.answer.selector import Selector
+from rag.answer.span_ranker import SpanRanker
 from rag.errors import ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -186,6 +187,8 @@ class Reader:
         self.info = manifest()
         #: The calibrated sentence selector shipped in the manifest (None: the reader's margin alone).
         self.selector = Selector.from_manifest(self.info)
+        #: The calibrated span ranker (None: the reader's best span in the chosen sentence is the answer).
+        self.span_ranker = SpanRanker.from_manifest(self.info)
         self._lock = threading.Lock()
         if backend == "torch":
             verify_weights()
@@ -244,15 +247,16 @@ class Reader:
         return best
 
     def read_sentences(
-        self, question: str, passages: list[str], sentences: list[list[tuple[int, int]]]
+        self, question: str, passages: list[str], sentences: list[list[tuple[int, int]]], keep: int = 1
     ) -> list[list[SpanGuess | None]]:
         """Per passage, the best span inside each of its sentences (passage character ranges), over the
-        passage's windows: the reader's score for every sentence, not only for its best span."""
+        passage's windows: the reader's score for every sentence, not only for its best span. With
+        ``keep`` > 1 each carries its sentence's next best spans (``alternatives``)."""
         best: list[list[SpanGuess | None]] = [[None] * len(r) for r in sentences]
         if not passages:
             return best
         for sample, logits, offsets in self._windows(question, passages):
-            for i, guess in enumerate(spans_in(logits[:, 0], logits[:, 1], offsets, sentences[sample])):
+            for i, guess in enumerate(spans_in(logits[:, 0], logits[:, 1], offsets, sentences[sample], keep)):
                 held = best[sample][i]
                 if guess is not None and (held is None or guess.margin > held.margin):
                     best[sample][i] = guess

@@ -10,7 +10,7 @@ start + end logits are the no-answer score, trained on question/passage pairs th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,8 @@ class SpanGuess:
     end: int
     score: float  # start + end logit of the span
     null: float  # start + end logit of "no answer" in this window
+    #: The next best spans of the same range and window, best first (when asked for: ``spans_in(keep=)``).
+    alternatives: tuple[SpanGuess, ...] = ()
 
     @property
     def margin(self) -> float:
@@ -70,30 +72,48 @@ def best_span(
     start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tuple[int, int] | None], top: int = 20
 ) -> SpanGuess | None:
     """The highest-scoring span (start ≤ end, at most :data:`MAX_ANSWER_TOKENS` tokens, inside the passage)."""
+    found = top_spans(start_logits, end_logits, offsets, 1, top)
+    return found[0] if found else None
+
+
+def top_spans(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: list[tuple[int, int] | None],
+    keep: int,
+    top: int = 20,
+) -> list[SpanGuess]:
+    """The ``keep`` highest-scoring spans, best first, each a distinct character range (start ≤ end, at
+    most :data:`MAX_ANSWER_TOKENS` tokens, inside the passage), over the ``top`` best starts and ends."""
     null = float(start_logits[0] + end_logits[0])
     ok = np.array([o is not None for o in offsets])
     if not ok.any():
-        return None
+        return []
     s = np.where(ok, start_logits[: len(offsets)], -np.inf)
     e = np.where(ok, end_logits[: len(offsets)], -np.inf)
     starts = np.argsort(-s)[:top]
     ends = np.argsort(-e)[:top]
-    best: tuple[float, int, int] | None = None
+    scored: list[tuple[float, int, int]] = []
     for i in starts:
         if not np.isfinite(s[i]):
             break
         for j in ends:
             if j < i or j - i + 1 > MAX_ANSWER_TOKENS or not np.isfinite(e[j]):
                 continue
-            score = float(s[i] + e[j])
-            if best is None or score > best[0]:
-                best = (score, int(i), int(j))
-    if best is None:
-        return None
-    score, i, j = best
-    a, b = offsets[i], offsets[j]
-    assert a is not None and b is not None
-    return SpanGuess(a[0], b[1], score, null)
+            scored.append((float(s[i] + e[j]), int(i), int(j)))
+    scored.sort(key=lambda t: -t[0])
+    out: list[SpanGuess] = []
+    seen: set[tuple[int, int]] = set()
+    for score, i, j in scored:
+        a, b = offsets[i], offsets[j]
+        assert a is not None and b is not None
+        if (a[0], b[1]) in seen:
+            continue
+        seen.add((a[0], b[1]))
+        out.append(SpanGuess(a[0], b[1], score, null))
+        if len(out) == keep:
+            break
+    return out
 
 
 def spans_in(
@@ -101,13 +121,16 @@ def spans_in(
     end_logits: np.ndarray,
     offsets: list[tuple[int, int] | None],
     ranges: list[tuple[int, int]],
+    keep: int = 1,
 ) -> list[SpanGuess | None]:
     """The best span inside each character range of the passage (a sentence), or ``None`` where the
-    window holds none of its tokens: a span never crosses the range's ends."""
+    window holds none of its tokens: a span never crosses the range's ends. With ``keep`` > 1 each
+    carries the range's next best spans as ``alternatives``."""
     out: list[SpanGuess | None] = []
     for a, b in ranges:
         inside = [o if o is not None and a <= o[0] and o[1] <= b else None for o in offsets]
-        out.append(best_span(start_logits, end_logits, inside) if any(inside) else None)
+        found = top_spans(start_logits, end_logits, inside, keep) if any(inside) else []
+        out.append(replace(found[0], alternatives=tuple(found[1:])) if found else None)
     return out
 
 

@@ -47,6 +47,9 @@ class Candidate:
     text: str
     span: tuple[int, int] | None  # the reader's best span inside the sentence, article offsets
     features: dict[str, float]
+    #: The reader's best spans inside the sentence, best first: (start, end, score), article offsets
+    #: (more than one when read with ``keep`` > 1).
+    spans: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,12 @@ class Selector:
 
 
 def candidates(
-    read_sentences: Callable[[str, list[str], list[list[tuple[int, int]]]], list[list[SpanGuess | None]]],
+    read_sentences: Callable[..., list[list[SpanGuess | None]]],
     question: str,
     hits: Sequence[SearchHit],
     scored: Sequence[EvidenceSentence],
     sentence_spans: Callable[[str], list[tuple[int, int]]],
+    keep: int = 1,
 ) -> list[Candidate]:
     """Every sentence of the ``hits`` (their chunks), once, with its features.
 
@@ -88,7 +92,7 @@ def candidates(
         inside.append([(i, a, b) for i, (a, b) in enumerate(spans) if h.start <= a and b <= h.end])
     passages = [h.text for h in hits]
     ranges = [[(a - h.start, b - h.start) for _, a, b in r] for h, r in zip(hits, inside, strict=True)]
-    guesses = read_sentences(question, passages, ranges)
+    guesses = read_sentences(question, passages, ranges, keep)
     found: dict[str, tuple[int, int, int, SpanGuess | None]] = {}  # sentence id -> (hit, start, end, span)
     for rank, (h, sentences, gs) in enumerate(zip(hits, inside, guesses, strict=True)):
         for (i, a, b), g in zip(sentences, gs, strict=True):
@@ -112,8 +116,9 @@ def candidates(
     out = []
     for sid, rank, a, b, g, f in rows:
         h = hits[rank]
-        span = (h.start + g.start, min(h.start + g.end, b)) if g is not None else None
-        out.append(Candidate(rank, sid, a, b, h.text[a - h.start : b - h.start], span, f))
+        read = tuple((h.start + x.start, min(h.start + x.end, b), x.score) for x in ((g, *g.alternatives) if g else ()))
+        span = read[0][:2] if read else None
+        out.append(Candidate(rank, sid, a, b, h.text[a - h.start : b - h.start], span, f, read))
     return out
 
 

@@ -76,6 +76,7 @@ def make_reader_answerer(settings: Settings, store: NewsDocumentStore, model: st
         backend=a.reader_backend,
         passages=a.reader_passages,
         min_confidence=a.reader_min_confidence,
+        bm25_language=settings.retrieval.bm25_language,
     )
 
 
@@ -120,6 +121,7 @@ def answer_inputs(
     evidence: list[Any],
     hits: list[Any] | None = None,
     scored: list[Any] | None = None,
+    terms: list[int] | None = None,
     settings: Settings | None = None,
     history: list[tuple[str, str]] | None = None,
     streaming_callback: Any = None,
@@ -128,7 +130,7 @@ def answer_inputs(
         "gate": {"focus_question": question, "language": language, "evidence": evidence}
     }
     if kind == "extractive" and settings is not None and uses_reader(settings):
-        inputs["answerer"] = {"question": standalone, "hits": hits or [], "scored": scored or []}
+        inputs["answerer"] = {"question": standalone, "hits": hits or [], "scored": scored or [], "terms": terms}
         if not reader_gate(settings):
             del inputs["gate"]
             inputs["answerer"]["evidence"] = evidence
@@ -139,7 +141,7 @@ def answer_inputs(
     inputs["prompt"] = {"question": question, "language": language, "history": history}
     inputs["verifier"] = {"language": language, "question": standalone}
     if settings is not None and llm_reads(settings):
-        inputs["reader"] = {"question": standalone, "hits": hits or [], "scored": scored or []}
+        inputs["reader"] = {"question": standalone, "hits": hits or [], "scored": scored or [], "terms": terms}
     if streaming_callback is not None:
         inputs["llm"] = {"streaming_callback": streaming_callback}
     return inputs

@@ -21,7 +21,9 @@ def _hit(chunk: int, start: int, end: int) -> SearchHit:
     return SearchHit("a", f"a#c{chunk}", 1.0, "T", "S", None, None, start=start, end=end, text=TEXT[start:end])
 
 
-def _reader(question: str, passages: list[str], ranges: list[list[tuple[int, int]]]) -> list[list[SpanGuess | None]]:
+def _reader(
+    question: str, passages: list[str], ranges: list[list[tuple[int, int]]], keep: int = 1
+) -> list[list[SpanGuess | None]]:
     """A fake reader: the first number of each sentence, margin = that number (none for "Milano")."""
     out = []
     for text, rs in zip(passages, ranges, strict=True):

@@ -10,6 +10,7 @@ says so. Every setting left unset comes from the reader's manifest (calibrated o
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from haystack import component
 from rag.answer.evidence import Evidence
 from rag.answer.reader import Reader, calibrated
 from rag.answer.selector import Candidate, candidates
+from rag.answer.span_ranker import TOP
 from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
 from rag.models import EvidenceSentence, SearchHit
@@ -54,6 +56,7 @@ class ReaderAnswerer:
         backend: str = "openvino-bf16",
         passages: int | None = None,
         min_confidence: float | None = None,
+        bm25_language: str = "italian",
     ) -> None:
         if passages is not None and passages < 1:
             raise ValueError(f"passages must be >= 1, got {passages}")
@@ -63,6 +66,7 @@ class ReaderAnswerer:
         self.backend = backend
         self.passages = passages
         self.min_confidence = min_confidence
+        self.bm25_language = bm25_language
         self._reader: Reader | None = None
 
     def warm_up(self) -> None:
@@ -76,11 +80,18 @@ class ReaderAnswerer:
         return self._reader
 
     def choose(
-        self, question: str, hits: list[SearchHit], scored: list[EvidenceSentence] | None = None
+        self,
+        question: str,
+        hits: list[SearchHit],
+        scored: list[EvidenceSentence] | None = None,
+        terms: list[int] | None = None,
     ) -> tuple[Candidate, float, float] | None:
         """(the answer's sentence, its confidence, the confidence it must reach), or ``None`` when
-        no sentence of the first chunks holds a span."""
+        no sentence of the first chunks holds a span. ``terms``: the question's BM25 terms in the
+        archive's language (search's query vector); with them the span ranker, when the manifest has
+        one, picks the span inside the chosen sentence."""
         reader = self.reader
+        ranker = reader.span_ranker if terms is not None else None
         seen: dict[str, list[tuple[int, int]]] = {}
 
         def spans(article_id: str) -> list[tuple[int, int]]:
@@ -89,17 +100,24 @@ class ReaderAnswerer:
             return seen[article_id]
 
         shown = hits[: self.passages or calibrated("passages", 5)]
-        found = [c for c in candidates(reader.read_sentences, question, shown, scored or [], spans) if c.span]
+        keep = TOP if ranker is not None else 1
+        found = [c for c in candidates(reader.read_sentences, question, shown, scored or [], spans, keep) if c.span]
         if not found:
             return None
         selector = reader.selector
         if selector is None:  # a manifest without a selector: the reader's margin alone
             best = max(found, key=lambda c: c.features["reader_margin"])
             bar = reader.threshold if self.min_confidence is None else self.min_confidence
-            return best, best.features["reader_margin"], bar
-        best = max(found, key=selector.probability)
-        bar = selector.min_probability if self.min_confidence is None else self.min_confidence
-        return best, selector.probability(best), bar
+            confidence = best.features["reader_margin"]
+        else:
+            best = max(found, key=selector.probability)
+            bar = selector.min_probability if self.min_confidence is None else self.min_confidence
+            confidence = selector.probability(best)
+        if ranker is not None and terms is not None and len(best.spans) > 1:
+            local = [(a - best.start, b - best.start, score) for a, b, score in best.spans]
+            i = ranker.pick(question, best.text, local, set(terms), self.bm25_language)
+            best = replace(best, span=best.spans[i][:2])
+        return best, confidence, bar
 
     @component.output_types(claims=list[DraftClaim], evidence=list[Evidence], reason=str)
     def run(
@@ -108,14 +126,16 @@ class ReaderAnswerer:
         hits: list[SearchHit],
         evidence: list[Evidence],
         scored: list[EvidenceSentence] | None = None,
+        terms: list[int] | None = None,
     ) -> dict[str, Any]:
         """``claims`` cite ``evidence`` (the reader's sentence first); ``reason`` when it abstains.
-        ``scored``: search's evidence sentences with their scores (the selector weighs them)."""
+        ``scored``: search's evidence sentences with their scores (the selector weighs them);
+        ``terms``: the question's BM25 terms in the archive's language (the span ranker uses them)."""
         derived = needs_reasoning(question)
         if derived is not None:  # "Sì"/"Roma" is derived from a sentence, never a span of it
             why = f"a {derived} question: no passage states its answer as a span (ask an LLM answerer)"
             return {"claims": [], "evidence": evidence, "reason": why}
-        found = self.choose(question, hits, scored)
+        found = self.choose(question, hits, scored, terms)
         if found is None:
             return {"claims": [], "evidence": evidence, "reason": "nothing in the archive matches the question"}
         cand, confidence, bar = found
