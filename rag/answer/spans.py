@@ -27,7 +27,7 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
 _DATE = re.compile(
-    rf"(?:\b\d{{1,2}}\s+(?:{_MONTHS})(?:\s+\d{{4}})?|\b(?:{_MONTHS})\s+\d{{4}}|\b1\d{{3}}\b|\b20\d{{2}}\b)",
+    rf"(?<![\w.,])(?:\b\d{{1,2}}\s+(?:{_MONTHS})(?:\s+\d{{4}})?|\b(?:{_MONTHS})\s+\d{{4}}|\b1\d{{3}}\b|\b20\d{{2}}\b)",
     re.IGNORECASE,
 )
 

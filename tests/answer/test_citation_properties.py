@@ -141,6 +141,9 @@ def assert_answer_span(answer: str, sentence: str, span: tuple[int, int] | None)
 @example("Quante truppe ci sono in Siria?", "İİİ 2.500 truppe in Iraq e 900 in Siria.", [(34, 39)]).via(
     "guard: dotted capital I before the numbers, an anchor on Siria"
 )
+@example("Quando è stata truppe la Siria?", "3,5 marzo 2014.", []).via(
+    "found by Hypothesis: a date's day must not start inside the number 3,5"
+)
 def test_key_span_lies_inside_its_sentence_and_is_a_number(
     question: str, sentence: str, anchors: list[tuple[int, int]]
 ) -> None:
