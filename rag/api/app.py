@@ -328,10 +328,11 @@ async def _sse(svc: Service, req: s.AskRequest, filters: Any) -> AsyncIterator[b
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package: the docs page works offline."""
-    import swagger_ui_bundle
+    """Swagger UI 5 (it renders OpenAPI 3.1, as FastAPI writes it) from the fastapi-offline package's
+    static files: the docs page works offline."""
+    from importlib.resources import files
 
-    static = Path(swagger_ui_bundle.swagger_ui_path)
+    static = Path(str(files("fastapi_offline") / "static"))
     app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
 
     @app.get("/docs", include_in_schema=False)

@@ -194,3 +194,22 @@ def test_an_answer_made_without_the_llm_says_so(browser, seeded_index: Path, tmp
     finally:
         context.close()
         srv.stop()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_api_docs_render_offline_with_their_operations(browser, server: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    """/docs (every API error's hint points there) renders this OpenAPI 3.1 spec, offline."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    outside: list[str] = []
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+    pg.goto(server + "/docs")
+    pg.wait_for_selector(".opblock", timeout=30_000)
+    text = pg.inner_text("body")
+    assert "Unable to render" not in text
+    paths = set(pg.locator(".opblock-summary-path").all_inner_texts())
+    assert {"/api/ask", "/api/search", "/api/cite"} <= {p.replace("\u200b", "") for p in paths}, paths
+    pg.screenshot(path=str(SHOTS / f"docs_{width}.png"), full_page=False)
+    assert outside == [], f"the docs page reached outside: {outside[:5]}"
+    context.close()
