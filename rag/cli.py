@@ -57,10 +57,30 @@ def _filters(source: list[str] | None, language: list[str] | None, date_from: st
 
 
 @contextmanager
-def _engine(index: Path | None) -> Iterator[Any]:
+def _engine(index: Path | None, *, handoff: bool = False) -> Iterator[Any]:
+    """The index's engine; with ``handoff``, while ``rag serve`` owns the index, the running service
+    instead (its API answers the queries: :class:`rag.remote.ServiceEngine`)."""
     from rag.engine import Engine
+    from rag.errors import IndexLockedError
 
-    with Engine(_settings(index)) as engine:
+    settings = _settings(index)
+    info: dict[str, Any] | None = None
+    try:
+        engine = Engine(settings)
+    except IndexLockedError:
+        from rag.service import running_service
+
+        info = running_service(settings) if handoff else None
+        if info is None:
+            raise
+    if info is not None:
+        from rag.remote import ServiceEngine, service_token
+
+        err.print(f"[dim]the index is served by rag serve at {info['url']}: asking it[/]")
+        with ServiceEngine(info["url"], service_token()) as remote:
+            yield remote
+        return
+    with engine:
         yield engine
 
 
@@ -201,7 +221,7 @@ def search(
     try:
         if not query.strip():
             raise RagError("the query is empty", hint='pass a question, e.g. rag search "truppe USA in Siria"')
-        with _engine(index) as engine:
+        with _engine(index, handoff=True) as engine:
             result = engine.search(query, top_k=k, filters=_filters(source, language, date_from, date_to))
     except RagError as e:
         _fail(e)
@@ -235,7 +255,7 @@ def cite(
     try:
         if not claim.strip():
             raise RagError("the claim is empty", hint="paste the sentence or claim to look up")
-        with _engine(index) as engine:
+        with _engine(index, handoff=True) as engine:
             hits = engine.cite(claim, top_k=k, filters=_filters(source, language, date_from, date_to))
     except RagError as e:
         _fail(e)
@@ -280,7 +300,13 @@ def _print_answer(result: Any, *, streamed: str | None = None) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="a question in English, Italian or another language")],
+    question: Annotated[
+        str | None, typer.Argument(help="a question in English, Italian or another language (or --file)")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", dir_okay=False, help="questions, one per line ('#' lines skipped); - for stdin"),
+    ] = None,
     answerer: AnswererOpt = None,
     stream: Annotated[bool, typer.Option("--stream", help="print the answer as it is generated")] = False,
     index: IndexOpt = None,
@@ -290,13 +316,21 @@ def ask(
     date_to: ToOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """A short answer with numbered citations of the exact source sentences, or an abstention."""
+    """A short answer with numbered citations of the exact source sentences, or an abstention.
+
+    With --file, every question of the file is answered in one run (the models load once); --json
+    then writes one answer per line (JSONL), in the file's order."""
     try:
-        if not question.strip():
+        if file is not None:
+            if question is not None:
+                raise RagError("give a question or --file, not both", hint=f"rag ask --file {file}")
+            _ask_batch(_read_questions(file), answerer, index, _filters(source, language, date_from, date_to), json_out)
+            return
+        if question is None or not question.strip():
             raise RagError(
                 "the question is empty", hint='ask something, e.g. rag ask "How many US troops are in Syria?"'
             )
-        with _engine(index) as engine:
+        with _engine(index, handoff=True) as engine:
             on_token = None
             streamed: list[str] = []
             if stream and not json_out:
@@ -320,6 +354,52 @@ def ask(
     _print_answer(result, streamed="".join(streamed) if on_token is not None else None)
 
 
+def _read_questions(file: Path) -> list[str]:
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RagError(f"{file}: no such file", hint="give a text file with one question per line") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise RagError(
+            f"{file}: cannot be read as UTF-8 text ({e})", hint="save it as UTF-8, one question per line"
+        ) from None
+    questions = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not questions:
+        raise RagError(f"{file} holds no question", hint="one question per line; lines starting with # are skipped")
+    return questions
+
+
+def _ask_batch(questions: list[str], answerer: str | None, index: Path | None, filters: Any, json_out: bool) -> None:
+    """Each question answered in turn with one engine; a question that fails is reported and the
+    rest go on (exit status 1 if any failed)."""
+    failed = 0
+    with _engine(index, handoff=True) as engine, _progress_bar(False) as bar:  # stderr: beside JSONL too
+        task = bar.add_task("answering", total=len(questions), detail="")
+        for n, q in enumerate(questions, 1):
+            try:
+                result = engine.ask(q, answerer=answerer, filters=filters)
+            except RagError as e:
+                failed += 1
+                if json_out:
+                    sys.stdout.write(json.dumps({"question": q, "error": str(e)}, ensure_ascii=False) + "\n")
+                else:
+                    out.print(f"[bold]{n}. {escape(q)}[/]")
+                    out.print(f"[bold red]error:[/] {escape(str(e))}")
+                bar.update(task, advance=1)
+                continue
+            if json_out:
+                sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            else:
+                out.print(f"[bold]{n}. {escape(q)}[/]")
+                _print_answer(result)
+                out.print()
+            bar.update(task, advance=1)
+    if failed:
+        err.print(f"[yellow]{failed} of {len(questions)} questions failed[/]")
+        raise typer.Exit(1)
+
+
 @app.command()
 def chat(
     answerer: AnswererOpt = None,
@@ -334,7 +414,7 @@ def chat(
 
     conversation = Conversation()
     try:
-        with _engine(index) as engine:
+        with _engine(index, handoff=True) as engine:
             filters = _filters(source, language, date_from, date_to)
             out.print("[dim]Ask a question (empty line or Ctrl-D to quit).[/]")
             while True:
@@ -461,7 +541,7 @@ def reindex(
 def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
     """What the index holds and which model and settings built it."""
     try:
-        with _engine(index) as engine:
+        with _engine(index, handoff=True) as engine:
             data = engine.stats()
     except RagError as e:
         _fail(e)

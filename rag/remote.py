@@ -1,8 +1,9 @@
-"""``rag ingest`` while ``rag serve`` owns the index: the files go to the service as an upload job.
+"""The CLI while ``rag serve`` owns the index: every command is handed to the service.
 
 The embedded index takes one writer (its write-ahead log locks the folder), so a second process
-never opens it; instead the CLI finds the service's announcement in the index folder, uploads the
-files to ``POST /api/articles`` and follows the job to its report.
+never opens it; instead the CLI finds the service's announcement in the index folder. ``rag
+ingest`` uploads the files to ``POST /api/articles`` and follows the job to its report; ``ask``,
+``chat``, ``search``, ``cite`` and ``stats`` go to the service's API (:class:`ServiceEngine`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import httpx
 
 from rag.errors import RagError
 from rag.loaders import SUPPORTED_EXTENSIONS, list_files
-from rag.models import Skipped
+from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, SearchHit, Skipped
+from rag.store.base import Filters
 
 #: Files per upload request.
 BATCH = 50
@@ -96,3 +98,90 @@ def _json(resp: httpx.Response, url: str) -> dict[str, Any]:
 
 def service_token() -> str | None:
     return os.environ.get("RAG_API_TOKEN") or None
+
+
+class ServiceEngine:
+    """The queries of :class:`rag.engine.Engine` (search, cite, ask, stats) answered by the running
+    service over its REST API, with the same result types: the CLI keeps working while ``rag
+    serve`` owns the index, and pays no model loading."""
+
+    def __init__(self, url: str, token: str | None = None, timeout_s: float = 600.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url
+        self._client = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
+        self._conversations: dict[int, str] = {}
+
+    def __enter__(self) -> ServiceEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            resp = self._client.request(method, path, json=body)
+        except httpx.HTTPError as e:
+            raise RagError(
+                f"the service at {self.url} did not answer: {e}", hint="is `rag serve` still running? see its log"
+            ) from e
+        if resp.status_code >= 400:
+            try:
+                err = resp.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                raise RagError(f"the service at {self.url} answered {resp.status_code}") from None
+            raise RagError(str(err["message"]), hint=err.get("hint"))
+        return resp.json()
+
+    def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None, **_: Any) -> Any:
+        from rag.engine import SearchResult
+
+        body = {"query": query, "top_k": top_k or 5, "filters": _filters_json(filters)}
+        data = self._call("POST", "/api/search", body)
+        hits = [
+            SearchHit(**{**h, "sentences": [EvidenceSentence(**x) for x in h.get("sentences", [])]})
+            for h in data["hits"]
+        ]
+        evidence = [EvidenceSentence(**x) for x in data.get("evidence", [])]
+        return SearchResult(data["query"], data["language"], hits, evidence, float(data["seconds"]))
+
+    def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[Any]:
+        from rag.engine import CiteHit
+
+        data = self._call("POST", "/api/cite", {"claim": claim, "top_k": top_k, "filters": _filters_json(filters)})
+        return [CiteHit(**c) for c in data["citations"]]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        answerer: str | None = None,
+        filters: Filters | None = None,
+        conversation: Any = None,
+        on_token: Any = None,  # the service's answer comes whole
+    ) -> AnswerResult:
+        body: dict[str, Any] = {"question": question, "answerer": answerer, "filters": _filters_json(filters)}
+        if conversation is None:
+            return answer_from_dict(self._call("POST", "/api/ask", body))
+        known = self._conversations.get(id(conversation))
+        data = self._call("POST", "/api/chat", body | ({"conversation_id": known} if known else {}))
+        self._conversations[id(conversation)] = data["conversation_id"]
+        return answer_from_dict(data["answer"])
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/api/stats")
+        return data
+
+
+def answer_from_dict(data: dict[str, Any]) -> AnswerResult:
+    """An :class:`AnswerResult` from its JSON (``AnswerResult.to_dict``)."""
+    fields = {k: v for k, v in data.items() if k in AnswerResult.__dataclass_fields__}
+    fields["citations"] = [Citation(**c) for c in data.get("citations", [])]
+    fields["claims"] = [Claim(**c) for c in data.get("claims", [])]
+    return AnswerResult(**fields)
+
+
+def _filters_json(filters: Filters | None) -> dict[str, Any] | None:
+    if filters is None:
+        return None
+    return {"sources": filters.sources, "languages": filters.languages, "date_from": filters.date_from,
+            "date_to": filters.date_to}  # fmt: skip

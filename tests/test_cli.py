@@ -53,6 +53,30 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.stderr
 
 
+def test_ask_file_answers_every_question_once_as_jsonl(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    assert runner.invoke(app, ["ingest", str(SEEDS), "--index", idx]).exit_code == 0
+    qs = tmp_path / "questions.txt"
+    qs.write_text(
+        "# a comment\nHow many US troops are in Syria?\n\nChi ha vinto i Mondiali del 2090?\n", encoding="utf-8"
+    )
+    res = runner.invoke(app, ["ask", "--file", str(qs), "--answerer", "extractive", "--index", idx, "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["How many US troops are in Syria?", "Chi ha vinto i Mondiali del 2090?"]
+    assert not rows[0]["abstained"] and SYRIA in rows[0]["citations"][0]["quote"] and rows[1]["abstained"]
+    text = runner.invoke(app, ["ask", "-f", str(qs), "--answerer", "extractive", "--index", idx])
+    assert text.exit_code == 0 and "1. How many US troops" in text.stdout and "2. Chi ha vinto" in text.stdout
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n\n", encoding="utf-8")
+    res = runner.invoke(app, ["ask", "--file", str(empty), "--index", idx])
+    assert res.exit_code == 2 and "holds no question" in res.stderr
+    res = runner.invoke(app, ["ask", "why?", "--file", str(qs), "--index", idx])
+    assert res.exit_code == 2 and "not both" in res.stderr
+    res = runner.invoke(app, ["ask", "--file", str(tmp_path / "nope.txt"), "--index", idx])
+    assert res.exit_code == 2 and "nope.txt" in res.stderr
+
+
 def test_eval_json_schema(tmp_path: Path) -> None:
     report = _json(
         [

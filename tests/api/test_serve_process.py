@@ -65,6 +65,35 @@ def test_rag_ingest_hands_its_files_to_the_running_service(served_index: tuple[P
         server.stop()
 
 
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RAG, *args], capture_output=True, text=True, env=ENV, timeout=300, input=stdin)
+
+
+def test_every_query_command_is_handed_to_the_running_service(served_index: tuple[Path, Path], tmp_path: Path) -> None:
+    """ask, ask --file, search, cite and stats answer through the service instead of failing on
+    the locked index, with the same output as when they open it themselves."""
+    index, log = served_index
+    server = Server(index, log)
+    try:
+        ask = _cli("ask", "How many US troops are in Syria?", "--index", str(index), "--json")
+        assert ask.returncode == 0, ask.stderr
+        assert server.url in ask.stderr and "already open" not in ask.stderr
+        answer = json.loads(ask.stdout)
+        assert not answer["abstained"] and "Siria" in answer["citations"][0]["quote"]
+        text = _cli("ask", "How many US troops are in Syria?", "--index", str(index))
+        assert text.returncode == 0 and "[1]" in text.stdout and "chars" in text.stdout
+        found = _cli("search", "truppe in Siria", "--index", str(index), "--json")
+        assert found.returncode == 0 and json.loads(found.stdout)["hits"], found.stderr
+        cited = _cli("cite", "900 soldati in Siria", "--index", str(index), "--json")
+        assert cited.returncode == 0 and "900" in json.loads(cited.stdout)["citations"][0]["quote"]
+        stats = _cli("stats", "--index", str(index), "--json")
+        assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 2
+        batch = _cli("ask", "--file", "-", "--index", str(index), "--json", stdin="How many US troops are in Syria?\n")
+        assert batch.returncode == 0 and len(batch.stdout.splitlines()) == 1, batch.stderr
+    finally:
+        server.stop()
+
+
 def test_kill_9_during_an_upload_then_restart_completes_it_exactly_once(served_index: tuple[Path, Path]) -> None:
     from rag.engine import Engine
     from rag.settings import load_settings
