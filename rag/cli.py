@@ -278,6 +278,12 @@ AnswererOpt = Annotated[
 ]
 
 
+def _where(c: Any) -> str:
+    """ "title, source, date, chars a–b" of a citation (what it has of them), escaped."""
+    parts = [c.title or c.article_id, c.source or "", c.date or ""]
+    return ", ".join(escape(p) for p in parts if p) + f", chars {c.start}–{c.end}"
+
+
 def _print_answer(result: Any, *, streamed: str | None = None) -> None:
     """``streamed``: the text already printed while the answer was generated (``None``: not streamed)."""
     if streamed:
@@ -290,12 +296,15 @@ def _print_answer(result: Any, *, streamed: str | None = None) -> None:
     if result.notice:
         out.print(f"[yellow]notice: {escape(result.notice)}[/]")
     for c in result.citations:
-        title = c.title or c.article_id
-        out.print(f"[cyan][{c.n}][/] «{escape(c.quote)}» — {escape(title)}, chars {c.start}–{c.end}")
+        out.print(f"[cyan][{c.n}][/] «{escape(c.quote)}» — {_where(c)}")
         if c.highlight:
             out.print(f"    [dim]answer at chars {c.highlight[0]}–{c.highlight[1]} · checks: {', '.join(c.support)}[/]")
         else:
             out.print(f"    [dim]checks: {', '.join(c.support)}[/]")
+    if result.abstained and getattr(result, "nearest", None):
+        out.print("[dim]nearest sentences found (not enough to answer):[/]")
+        for c in result.nearest:
+            out.print(f"[dim]  · «{escape(c.quote)}» — {_where(c)}[/]")
 
 
 @app.command()

@@ -27,7 +27,7 @@ from rag.embedding.identity import model_checksum
 from rag.errors import IndexStoreError, LLMError, RagError
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
-from rag.models import AnswerResult, Article, Claim, EvidenceSentence, SearchHit, Skipped
+from rag.models import AnswerResult, Article, Citation, Claim, EvidenceSentence, SearchHit, Skipped
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.embedders import model_path
 from rag.pipelines.indexing import build_indexing_pipeline
@@ -36,6 +36,7 @@ from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
+from rag.store.filter_check import resolve_sources, undated_excluded
 from rag.text.sentences import sentence_id
 
 if TYPE_CHECKING:
@@ -438,6 +439,7 @@ class Engine:
         """``read``: put the sentence holding the reader's answer first (default: ``retrieval.read_evidence``;
         answers read for themselves)."""
         started = time.perf_counter()
+        filters = resolve_sources(self.store, filters)
         inputs: dict[str, dict[str, Any]] = query_inputs(query)
         inputs["retriever"] = {"filters": filters, "top_k": top_k or self.settings.retrieval.top_k}
         with self.store.rw.reading():  # never between the two halves of an article's replacement
@@ -455,6 +457,21 @@ class Engine:
             terms=list(out["bm25"]["sparse_embedding"].indices),
         )
 
+    def _nearest(self, evidence: list[Any], n: int = 3) -> list[Citation]:
+        """The first ``n`` evidence sentences as citations that support nothing (``support`` empty),
+        each checked against its article's text."""
+        out: list[Citation] = []
+        for ev in evidence[:n]:
+            s = ev.sentence
+            text = self.article_text(s.article_id)
+            if text is None or text[s.start : s.end] != s.text:
+                continue
+            out.append(
+                Citation(len(out) + 1, s.article_id, ev.title, ev.source, s.sentence_id, s.start, s.end, s.text,
+                         ev.date, ev.url)
+            )  # fmt: skip
+        return out
+
     def _read_first(
         self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence], terms: list[int]
     ) -> list[Any]:
@@ -471,6 +488,7 @@ class Engine:
         return [first, *[ev for ev in evidence if ev.sentence_id != c.sentence_id]]
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
+        filters = resolve_sources(self.store, filters)
         inputs: dict[str, dict[str, Any]] = query_inputs(claim)
         inputs["retriever"] = {"filters": filters, "top_k": top_k}
         with self.store.rw.reading():
@@ -530,6 +548,7 @@ class Engine:
         if not question.strip():
             raise RagError("the question is empty", hint="ask something, e.g. 'How many US troops are in Syria?'")
         started = time.perf_counter()
+        filters = resolve_sources(self.store, filters)
         kind = choose_answerer(self.settings, answerer)
         standalone = resolve(question, conversation)
         found = self.search(
@@ -558,6 +577,7 @@ class Engine:
                 claims=[Claim(c.text, ns) for c, ns in kept],
                 standalone_question=standalone if standalone != question else None,
                 reason=(reason or "no cited sentence supports an answer") if abstained else None,
+                nearest=self._nearest(evidence) if abstained else [],
             )
             if conversation is not None:
                 conversation.add(Turn(question, standalone, result.answer))
@@ -618,6 +638,10 @@ class Engine:
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
         result = finish(claims, reason)
+        undated = undated_excluded(self.store, filters)
+        if undated:
+            dropped = f"The date filter left out {undated} article{'s' if undated > 1 else ''} without a date."
+            notice = f"{notice} {dropped}" if notice else dropped
         result.notice = notice
         if on_token is not None and kind == "extractive" and not (stream and stream.raw):
             on_token(result.answer)

@@ -134,6 +134,9 @@ class AnswerResult:
     #: Something the reader must know about how this answer was made, e.g. that the local LLM was down
     #: and the answer is extractive; None when all went as asked.
     notice: str | None = None
+    #: On an abstention, the closest sentences search found: shown as "not enough to answer", never
+    #: as support (their ``support`` is empty); empty when the service answered.
+    nearest: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -131,9 +131,12 @@ def _ids(engine) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_filters_restrict_results(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    from rag.errors import ConfigError
     from rag.store.base import Filters
 
-    assert seeded_engine.search("Siria", filters=Filters(sources=["nowhere"])).hits == []
+    with pytest.raises(ConfigError, match="'nowhere'") as err:  # said, never an empty result
+        seeded_engine.search("Siria", filters=Filters(sources=["nowhere"]))
+    assert "sources in the archive" in (err.value.hint or "")
     assert seeded_engine.search("Siria", filters=Filters(languages=["it"])).hits
 
 

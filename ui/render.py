@@ -83,7 +83,17 @@ def sources_html(result: dict[str, Any] | None, active: int | None, articles: di
     """The cited sentences as cards; the active one opened in its article, highlighted."""
     if not result or not result.get("citations"):
         if result and result.get("abstained"):
-            return "<div class='sources empty'>No source supports an answer to this question.</div>"
+            head = "<div class='sources empty'>No source supports an answer to this question.</div>"
+            near = result.get("nearest") or []
+            if not near:
+                return head
+            items = "".join(
+                f"<div class='source-card nearest'><span class='quote'>«{escape(c['quote'])}»</span>"
+                f"<div class='src-meta'>{_meta_of(c)} · chars {c['start']}–{c['end']}</div></div>"
+                for c in near
+            )
+            label = "<div class='nearest-label'>Nearest sentences found: not enough to answer</div>"
+            return f"<div class='sources'>{head}{label}{items}</div>"
         return "<div class='sources empty'>Sources of the answer appear here. Click a citation mark to open it.</div>"
     cards = []
     for c in result["citations"]:

@@ -106,6 +106,9 @@ class AnswerModel(BaseModel):
     notice: str | None = Field(
         None, description="e.g. the local LLM was down (restarting) and the answer is extractive"
     )
+    nearest: list[CitationModel] = Field(
+        [], description="on an abstention: the closest sentences found, not enough to answer (never support)"
+    )
 
 
 class ChatResponse(BaseModel):

@@ -99,6 +99,8 @@ def test_unanswerable_question_shows_the_abstention(page) -> None:  # type: igno
     answer = page.locator("#chatbot .answer.abstain")
     assert answer.count() == 1 and "The archive does not say." in answer.inner_text()
     assert page.locator("#chatbot .cite").count() == 0
+    page.wait_for_selector(".nearest-label", timeout=10_000)  # what it did find, marked as not enough
+    assert page.locator(".source-card.nearest").count() >= 1
     page.screenshot(path=str(SHOTS / "3_abstention.png"))
 
 

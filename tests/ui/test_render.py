@@ -40,6 +40,16 @@ def test_abstention_is_shown_as_such() -> None:
     assert "data-abstained='true'" in html and "<script>" not in html
 
 
+def test_an_abstention_shows_the_nearest_sentences_as_not_enough_escaped() -> None:
+    near = {"n": 1, "article_id": "a", "title": EVIL, "source": "S", "date": None, "url": None,
+            "sentence_id": "a#s0", "start": 0, "end": 5, "quote": EVIL}  # fmt: skip
+    html = render.sources_html({"abstained": True, "citations": [], "nearest": [near]}, None, {})
+    assert "No source supports" in html and "not enough to answer" in html and "nearest" in html
+    assert "<script>" not in html and "data-cite" not in html  # never a clickable citation
+    bare = render.sources_html({"abstained": True, "citations": []}, None, {})
+    assert "No source supports" in bare and "nearest" not in bare
+
+
 def test_a_notice_shows_under_the_answer_escaped_and_without_chips() -> None:
     notice = f"the local LLM process ended with SIGKILL [2] {EVIL}. Answered extractively, without the LLM."
     one = [{"text": "900", "citations": [1]}]
