@@ -191,6 +191,12 @@ def ingest(
     if total > len(report.skipped):
         kinds = ", ".join(f"{k}: {n}" for k, n in getattr(report, "data", {}).get("skipped_by_kind", {}).items())
         out.print(f"  … {total - len(report.skipped)} more skipped ({escape(kinds)})")
+    decoded = report.data.get("decoded", []) if isinstance(report, _Report) else report.decoded
+    for d in decoded:
+        out.print(
+            f"  [yellow]decoded as {escape(d['encoding'])}:[/] {escape(d['origin'])} (not UTF-8; if its accents "
+            "look wrong in the quotes, save it as UTF-8 and ingest it again)"
+        )
     groups = report.data.get("near_duplicates", []) if isinstance(report, _Report) else report.near_duplicates
     for group in groups:
         out.print(

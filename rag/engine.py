@@ -73,6 +73,8 @@ class IngestReport:
     resumed: list[str] = field(default_factory=list)
     #: groups of look-alike articles (numbers aside) of this ingest, largest first: {"count", "example"}
     near_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    #: files whose encoding was guessed, not declared: {"origin", "encoding"} ("Windows-1252")
+    decoded: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -326,6 +328,8 @@ class Engine:
                 files.add(_origin_file(item.origin))
                 continue
             files.add(_origin_file(item.origin))
+            if item.decoded_as and not any(d["origin"] == item.origin for d in report.decoded):
+                report.decoded.append({"origin": item.origin, "encoding": item.decoded_as})
             floods.observe(item)
             batch.append(item)
             if len(batch) >= batch_size:

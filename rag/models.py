@@ -22,6 +22,9 @@ class Article:
     url: str | None = None
     language: str = "it"
     origin: str = ""  # file path (and line) the article came from
+    #: The encoding its bytes were read in when guessed, not declared: "Windows-1252" (None: UTF-8 or
+    #: as declared). A wrong guess would corrupt quotes, so the ingest report names these files.
+    decoded_as: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def ingest_via_service(
     merged: dict[str, Any] = {
         "files": 0, "articles": 0, "unchanged": 0, "replaced": 0, "sentences": 0, "chunks": 0,
         "skipped": [{"origin": s.origin, "reason": s.reason} for s in skipped], "seconds": 0.0, "via": url,
-        "near_duplicates": [], "skipped_total": len(skipped),
+        "near_duplicates": [], "decoded": [], "skipped_total": len(skipped),
         "skipped_by_kind": {"unsupported file type": len(skipped)} if skipped else {},
     }  # fmt: skip
     started = time.monotonic()
@@ -73,6 +73,10 @@ def ingest_via_service(
             # a job's report lists its first skips and counts the rest (rag.jobs.summarize_report)
             merged["skipped_total"] += int(report.get("skipped_total", len(report.get("skipped", []))))
             merged["near_duplicates"].extend(report.get("near_duplicates") or [])
+            for item in report.get("decoded") or []:
+                base, _, line = str(item.get("origin", "")).split("/", 1)[-1].partition(":")
+                origin = names.get(base, base) + (f":{line}" if line else "")
+                merged["decoded"].append({"origin": origin, "encoding": item.get("encoding", "")})
             for kind, n in (report.get("skipped_by_kind") or {}).items():
                 merged["skipped_by_kind"][kind] = merged["skipped_by_kind"].get(kind, 0) + int(n)
             for item in report.get("skipped", []):

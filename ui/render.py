@@ -76,7 +76,12 @@ def job_report(rep: dict[str, Any], shown: int = 20) -> str:
         f"«{escape(str(g['example']))}»: they can crowd other articles out of the answers</li>"
         for g in rep.get("near_duplicates") or []
     )
-    return f"<div class='status done'>{escape(head)}<ul>{floods}{items}{more}</ul></div>"
+    decoded = "".join(
+        f"<li class='decoded'>decoded as {escape(str(d.get('encoding', '')))}: {escape(str(d.get('origin', '')))} "
+        "(not UTF-8; if its accents look wrong, save it as UTF-8 and upload it again)</li>"
+        for d in rep.get("decoded") or []
+    )
+    return f"<div class='status done'>{escape(head)}<ul>{floods}{decoded}{items}{more}</ul></div>"
 
 
 def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:

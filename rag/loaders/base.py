@@ -113,6 +113,19 @@ def _looks_utf16(head: bytes) -> bool:
     return any(zeros.count(0) >= 0.9 * len(zeros) and 0 not in other for zeros, other in ((even, odd), (odd, even)))
 
 
+def guessed_encoding(data: bytes) -> str | None:
+    """``"Windows-1252"`` when :func:`decode_text` reads these bytes by that guess (they are not
+    UTF-8 and carry no byte-order mark), else ``None``."""
+    encoding, problem = sniff(data[:_HEAD_BYTES])
+    if problem or encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return "Windows-1252"
+    return None
+
+
 def decode_text(data: bytes, origin: str) -> str | Skipped:
     """Text of a file: UTF-8 (with or without BOM), UTF-16/32 with a BOM, or Windows-1252/Latin-1
     when the bytes are not UTF-8 and hold no UTF-8 sequence at all; line endings normalised.
@@ -268,6 +281,7 @@ def make_article(
     url: str | None = None,
     language: str | None = None,
     default_title: str = "",
+    decoded_as: str | None = None,
 ) -> Article | Skipped:
     """Build an Article from already-normalised text: control characters are cleaned out (``clean_text``)
     of it and of every field, and the text is stripped at both ends. Skipped when no text is left."""
@@ -284,6 +298,7 @@ def make_article(
         url=web_url(url),
         language=normalize_language(language) or detect_language(text),
         origin=origin,
+        decoded_as=decoded_as,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from rag.loaders.base import checked_text, decode_text, make_article, read_bytes, sniff
+from rag.loaders.base import checked_text, decode_text, guessed_encoding, make_article, read_bytes, sniff
 from rag.models import Article, Skipped
 
 _SKIP = frozenset(
@@ -48,6 +48,7 @@ def load_html(path: Path) -> Article | Skipped:
         source=_meta(tree, 'meta[property="og:site_name"]'),
         url=_attr(tree, 'link[rel="canonical"]', "href") or _meta(tree, 'meta[property="og:url"]'),
         default_title=path.stem,
+        decoded_as=None if _META_CHARSET.search(data[:4096]) else guessed_encoding(data),
     )
 
 

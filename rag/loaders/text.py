@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.loaders.base import decode_text, make_article, read_bytes
+from rag.loaders.base import decode_text, guessed_encoding, make_article, read_bytes
 from rag.models import Article, Skipped
 
 #: A first line longer than this is a sentence, not a title.
@@ -38,6 +38,7 @@ def load_text(path: Path) -> Article | Skipped:
         url=meta.get("url"),
         language=meta.get("language") or meta.get("lang"),
         default_title=path.stem,
+        decoded_as=guessed_encoding(data),
     )
 
 
