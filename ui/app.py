@@ -25,6 +25,7 @@ from rag.errors import RagError, redact  # noqa: E402
 from rag.loaders import SUPPORTED_EXTENSIONS  # noqa: E402
 from rag.service import Service  # noqa: E402
 from rag.store.base import Filters  # noqa: E402
+from ui import filters as ui_filters  # noqa: E402
 from ui import render, uploads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,10 @@ EXAMPLES = [
     "Chi è il primo ministro iracheno?",
 ]
 ANSWERERS = ["default", "auto", "extractive", "local", "openai"]
+#: Asks before deleting (the browser's dialog names the article); "no" sends no article at all.
+CONFIRM_DELETE = (
+    "(id) => id && window.confirm('Delete the article ' + id + ' from the archive? This cannot be undone.') ? id : null"
+)
 
 
 def theme() -> gr.themes.Base:
@@ -92,6 +97,9 @@ def build_ui(service: Service) -> gr.Blocks:
         history = list(history or [])
         if not message.strip():
             yield history, conversation_id, None, gr.update(), ""
+            return
+        if ui_filters.date_problems(date_from, date_to):  # said beside the date boxes; the question stays
+            yield history, conversation_id, gr.update(), gr.update(), message
             return
         conversation_id = conversation_id or service.new_conversation()
         history.append({"role": "user", "content": message})
@@ -160,11 +168,11 @@ def build_ui(service: Service) -> gr.Blocks:
             return f"<div class='results empty'>{render.escape(str(err))}</div>"
         return render.search_html(found.to_dict())
 
-    def cite(claim: str, k: int) -> str:
+    def cite(claim: str, k: int, sources: list[str] | None, date_from: str, date_to: str) -> str:
         if not claim.strip():
             return "<div class='results empty'>Paste a claim or a quote, in any language.</div>"
         try:
-            hits = [h.to_dict() for h in engine.cite(claim, top_k=int(k))]
+            hits = [h.to_dict() for h in engine.cite(claim, top_k=int(k), filters=filters(sources, date_from, date_to))]
         except RagError as err:
             return f"<div class='results empty'>{render.escape(str(err))}</div>"
         texts = {h["article_id"]: engine.article_text(h["article_id"]) or h["quote"] for h in hits}
@@ -225,9 +233,17 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         yield render.job_report(current.report or {})
 
+    def open_article(evt: gr.SelectData) -> str:
+        row = evt.row_value or []
+        return render.article_html(engine.get_article(str(row[-1]))) if row else render.article_html(None)
+
+    def filter_state(answerer: str, sources: list[str] | None, date_from: str, date_to: str) -> tuple[Any, str]:
+        label = ui_filters.describe(answerer, sources, date_from, date_to)
+        return gr.update(label=label), ui_filters.date_problems(date_from, date_to)
+
     def delete(article_id: str | None) -> str:
         if not article_id:
-            return render.status("Choose an article to delete.")
+            return render.status("Nothing deleted: choose an article, then confirm.")
         removed = service.delete_article(article_id)
         done = f"Deleted {article_id} ({removed} points)." if removed else f"{article_id} was not in the index."
         return render.status(done)
@@ -259,11 +275,12 @@ def build_ui(service: Service) -> gr.Blocks:
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     gr.Examples(EXAMPLES, inputs=question, label="Examples")
-                    with gr.Accordion("Answerer and filters", open=False):
+                    with gr.Accordion(ui_filters.BASE_LABEL, open=False, elem_id="chat-filters") as chat_acc:
                         answerer = gr.Dropdown(
                             ANSWERERS, value="default", label="Answerer (default: the service's setting)"
                         )
                         chat_sources, chat_from, chat_to = filter_row()
+                    chat_note = gr.HTML(elem_id="chat-filter-note")
                     clear = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
@@ -288,12 +305,19 @@ def build_ui(service: Service) -> gr.Blocks:
                 )
                 ck = gr.Slider(1, 20, value=5, step=1, label="Candidates", scale=1)
                 find = gr.Button("Find the source", variant="primary", scale=1, elem_id="cite-go")
+            cite_sources, cite_from, cite_to = filter_row()
             candidates = gr.HTML(elem_id="cite-results")
         with gr.Tab("Library", id="library") as library_tab:
             summary = gr.Markdown(elem_id="library-summary")
             with gr.Row():
                 with gr.Column(scale=3):
-                    table = gr.Dataframe(interactive=False, wrap=True, elem_id="library-table", max_height=360)
+                    table = gr.Dataframe(
+                        interactive=False,
+                        wrap=True,
+                        elem_id="library-table",
+                        max_height=360,
+                        column_widths=["40%", "17%", "14%", "9%", "20%"],
+                    )
                 with gr.Column(scale=2):
                     chart = gr.BarPlot(
                         x="group",
@@ -304,6 +328,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         x_label_angle=-30,
                         height=280,
                     )
+            opened = gr.HTML(render.article_html(None), elem_id="library-article")
             with gr.Row():
                 with gr.Column():
                     files = gr.File(
@@ -327,12 +352,17 @@ def build_ui(service: Service) -> gr.Blocks:
         cite_target.input(open_citation, [cite_target, last], sources_view)  # ui/script.js scrolls to it
         go.click(search, [query, k, search_sources, search_from, search_to], results)
         query.submit(search, [query, k, search_sources, search_from, search_to], results)
-        find.click(cite, [claim, ck], candidates)
-        claim.submit(cite, [claim, ck], candidates)
+        cite_inputs = [claim, ck, cite_sources, cite_from, cite_to]
+        find.click(cite, cite_inputs, candidates)
+        claim.submit(cite, cite_inputs, candidates)
+        chat_filters: list[Any] = [answerer, chat_sources, chat_from, chat_to]
+        for box in chat_filters:
+            box.change(filter_state, chat_filters, [chat_acc, chat_note])
         lib_outputs = [summary, table, chart, victim, chat_sources]
         library_tab.select(library, None, lib_outputs)
+        table.select(open_article, None, opened)
         upload_btn.click(upload, files, upload_status).then(library, None, lib_outputs)
-        delete_btn.click(delete, victim, delete_status).then(library, None, lib_outputs)
+        delete_btn.click(delete, victim, delete_status, js=CONFIRM_DELETE).then(library, None, lib_outputs)
     return demo
 
 

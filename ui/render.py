@@ -122,6 +122,18 @@ def sources_html(result: dict[str, Any] | None, active: int | None, articles: di
     return f"<div class='sources'>{body}</div>"
 
 
+def article_html(article: dict[str, Any] | None) -> str:
+    """A stored article opened from the Library: its metadata and its whole text, escaped."""
+    if not article:
+        return "<div class='sources empty'>Click an article in the table to read it here.</div>"
+    body = escape(article.get("text", "")).replace("\n", "<br>")
+    head = f"{_meta_of(article)} · {len(article.get('sentences', []))} sentences · {escape(article['article_id'])}"
+    return (
+        f"<div class='article-view library-article' data-article='{escape(article['article_id'], quote=True)}'>"
+        f"<div class='article-head'>{head}</div><div class='article-text'>{body}</div></div>"
+    )
+
+
 def highlight(text: str, chosen: dict[str, Any], others: list[dict[str, Any]]) -> str:
     """The article with the chosen sentence (id ``active-cite``) and other cited ones marked."""
     spans = sorted([(c["start"], c["end"], c is chosen, c.get("highlight")) for c in [chosen, *others]])

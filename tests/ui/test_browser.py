@@ -162,8 +162,16 @@ def test_upload_ask_cite_then_delete(page, tmp_path: Path) -> None:  # type: ign
     page.click("#delete-choice input")
     page.keyboard.type("Nuovo ponte")
     page.click("li[role=option]:has-text('Nuovo ponte a Verona')")
+    page.once("dialog", lambda d: d.dismiss())  # asked first; "no" deletes nothing
     page.click("#delete-go")
-    page.wait_for_selector("#delete-status:has-text('Deleted')", timeout=30_000)
+    page.wait_for_selector("#delete-status:has-text('Nothing deleted')", timeout=30_000)
+    assert page.locator("#library-table").get_by_text("Nuovo ponte a Verona").count() >= 1
+    page.click("#delete-choice input")
+    page.keyboard.type("Nuovo ponte")
+    page.click("li[role=option]:has-text('Nuovo ponte a Verona')")
+    page.once("dialog", lambda d: d.accept() if "Delete the article" in d.message else d.dismiss())
+    page.click("#delete-go")
+    page.wait_for_selector("#delete-status >> text=/^Deleted /", timeout=30_000)
     page.screenshot(path=str(SHOTS / "8_deleted.png"))
     page.click("button[role=tab]:has-text('Chat')")
     page.click("button:has-text('New conversation')")
@@ -214,4 +222,63 @@ def test_api_docs_render_offline_with_their_operations(browser, server: str, wid
     assert {"/api/ask", "/api/search", "/api/cite"} <= {p.replace("\u200b", "") for p in paths}, paths
     pg.screenshot(path=str(SHOTS / f"docs_{width}.png"), full_page=False)
     assert outside == [], f"the docs page reached outside: {outside[:5]}"
+    context.close()
+
+
+def test_filters_say_when_they_are_on_and_a_bad_date_is_said_beside_the_box(page) -> None:  # type: ignore[no-untyped-def]
+    label = page.locator("#chat-filters button").first
+    assert "active" not in label.inner_text()
+    label.click()
+    date_from = page.locator("#chat-filters").get_by_label("From (YYYY-MM-DD)")
+    date_from.fill("2020-01-01")
+    date_from.blur()
+    page.wait_for_function(
+        "() => document.querySelector('#chat-filters button').innerText.includes('from 2020-01-01')", timeout=10_000
+    )
+    date_from.fill("31/01/2024")
+    date_from.blur()
+    page.wait_for_selector("#chat-filter-note:has-text('not a date')", timeout=10_000)
+    page.fill("#question textarea", "How many US troops are in Syria?")
+    page.click("#ask")
+    page.wait_for_timeout(1500)
+    assert page.locator("#chatbot .answer").count() == 0  # no bubble for a bad date
+    assert page.input_value("#question textarea") == "How many US troops are in Syria?"  # kept
+    page.screenshot(path=str(SHOTS / "9_filters_bad_date.png"))
+    date_from.fill("")
+    date_from.blur()
+    page.wait_for_function("() => !document.querySelector('#chat-filter-note').innerText.trim()", timeout=10_000)
+
+
+def test_citation_lookup_takes_filters(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("button[role=tab]:has-text('Citation lookup')")
+    page.fill("#claim textarea", "the US has 900 troops in Syria")
+    page.locator("#cite-results").locator("..").locator("..")  # the tab's filter row sits above the results
+    tab = page.locator("div[role=tabpanel]:visible")
+    tab.get_by_label("To (YYYY-MM-DD)").fill("1990-01-01")  # the seeds have no date: nothing matches
+    page.click("#cite-go")
+    page.wait_for_selector("#cite-results .empty, #cite-results :text('No')", timeout=30_000)
+    assert "Siria" not in page.inner_text("#cite-results")
+    tab.get_by_label("To (YYYY-MM-DD)").fill("")
+    page.click("#cite-go")
+    page.wait_for_selector("#cite-results :text('Siria')", timeout=30_000)
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_library_rows_open_their_article(browser, server: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.goto(server + "/")
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    pg.click("button[role=tab]:has-text('Library')")
+    pg.wait_for_selector("#library-table .cell-wrap", timeout=30_000)
+    table = pg.locator("#library-table")
+    scroll = table.evaluate(
+        "el => { const s = el.querySelector('.table-wrap') || el; return [s.scrollWidth, s.clientWidth]; }"
+    )
+    if width >= 1400:
+        assert scroll[0] <= scroll[1] + 2, scroll  # every column fits: no sideways scrolling
+    table.get_by_text("004_5440dd308387ea49").first.click()
+    pg.wait_for_selector("#library-article .article-text", timeout=20_000)
+    assert len(pg.inner_text("#library-article .article-text")) > 200
+    pg.screenshot(path=str(SHOTS / f"10_library_{width}.png"), full_page=True)
     context.close()

@@ -211,3 +211,21 @@ def test_a_long_job_report_shows_the_first_skips_and_the_count() -> None:
     rep["skipped_total"] = 100_000
     html = render.job_report(rep, shown=20)
     assert html.count("<li>") == 21 and "100000 skipped" in html and "and 99980 more" in html
+
+
+def test_the_filter_label_names_what_is_on_and_bad_dates_are_said_escaped() -> None:
+    from ui import filters
+
+    assert filters.describe("default", None, "", "") == filters.BASE_LABEL
+    label = filters.describe("extractive", ["ANSA", "Il Post"], "2024-01-01", " ")
+    assert label == f"{filters.BASE_LABEL} · active: answerer extractive; ANSA, Il Post; from 2024-01-01"
+    assert filters.date_problems("2024-01-01", "") == "" and filters.date_problems(None, None) == ""
+    bad = filters.date_problems("31/01/2024", EVIL)
+    assert "&#x27;31/01/2024&#x27; is not a date" in bad and "To:" in bad and "<script>" not in bad
+    assert "swap" in filters.date_problems("2024-02-01", "2024-01-01")
+
+
+def test_a_library_article_shows_whole_and_escaped() -> None:
+    html = render.article_html({"article_id": "a", "title": EVIL, "text": EVIL + "\nsecond", "sentences": [{}]})
+    assert "<script>" not in html and "second" in html and "1 sentences" in html
+    assert "Click an article" in render.article_html(None)
