@@ -1,4 +1,5 @@
-"""Plain text and Markdown: one article per file, with optional front matter."""
+"""Plain text and Markdown: one article per file, with optional front matter; Markdown is stored as
+its text without markup (rag/loaders/markdown.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 from rag.loaders.base import decode_text, guessed_encoding, make_article, read_bytes
+from rag.loaders.markdown import markdown_text
 from rag.models import Article, Skipped
 
 #: A first line longer than this is a sentence, not a title.
@@ -27,7 +29,12 @@ def load_text(path: Path) -> Article | Skipped:
     meta, body = split_front_matter(text)
     if not body.strip():
         return Skipped(origin, "no text after the front matter")
-    title = meta.get("title") or guess_title(body, markdown=path.suffix.lower() == ".md")
+    markdown = path.suffix.lower() == ".md"
+    title = meta.get("title") or guess_title(body, markdown=markdown)
+    if markdown:  # what is stored and cited is the text, never its markup ("# ", "**", "[..](..)")
+        body = markdown_text(body)
+        if not body:
+            return Skipped(origin, "no text in the Markdown once its markup is removed")
     return make_article(
         body,
         origin=origin,

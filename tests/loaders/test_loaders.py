@@ -13,6 +13,7 @@ from rag.errors import InputFileError
 from rag.loaders import SUPPORTED_EXTENSIONS, count_inputs, iter_inputs, list_files
 from rag.loaders.base import parse_date
 from rag.loaders.pdf import ENCRYPTED, unwrap_lines
+from rag.loaders.text import load_text
 from rag.models import Article, Skipped
 from tests.loaders.helpers import encrypted_pdf, make_pdf
 
@@ -104,11 +105,11 @@ def test_front_matter_only_is_skipped(tmp_path: Path) -> None:
     assert skipped(write(tmp_path / "fm.txt", "---\ntitle: X\n---\n\n")).reason == "no text after the front matter"
 
 
-def test_md_heading_is_the_title_and_text_is_kept(tmp_path: Path) -> None:
+def test_md_heading_is_the_title_and_its_text_is_kept_without_the_mark(tmp_path: Path) -> None:
     content = "# Il decreto famiglie\n\n" + IT_TEXT
     a = article(write(tmp_path / "n.md", content))
     assert a.title == "Il decreto famiglie"
-    assert a.text == content
+    assert a.text == "Il decreto famiglie\n\n" + IT_TEXT
 
 
 def test_content_hash_id_is_stable(tmp_path: Path) -> None:
@@ -450,3 +451,22 @@ def test_unwrap_lines() -> None:
 )
 def test_parse_date(value: str | None, expected: str | None) -> None:
     assert parse_date(value) == expected
+
+
+def test_markdown_markup_never_reaches_the_stored_text(tmp_path: Path) -> None:
+    from rag.text.sentences import split_sentences
+
+    content = (
+        "# Il nuovo ponte\n\nIl **sindaco** ha detto che il [ponte](https://x.it/p) è lungo *412* metri.\n\n"
+        "## Dettagli\n\n- Il primo lotto costa `3` milioni.\n- Il secondo <b>lotto</b> ne costa 4.\n\n"
+        "> Una citazione del sindaco.\n"
+    )
+    a = article(write(tmp_path / "p.md", content))
+    assert a.title == "Il nuovo ponte"
+    for mark in ("#", "**", "*", "`", "[", "](", "<b>", "> "):
+        assert mark not in a.text, mark
+    assert "Il sindaco ha detto che il ponte è lungo 412 metri." in a.text
+    quotes = [a.text[s:e] for s, e in split_sentences(a.text)]
+    assert "Il primo lotto costa 3 milioni." in quotes and "Il secondo lotto ne costa 4." in quotes
+    only_markup = write(tmp_path / "empty.md", "# \n\n---\n\n<br>\n")
+    assert isinstance(load_text(only_markup), Skipped)  # nothing but markup: nothing to store
