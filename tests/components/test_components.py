@@ -207,3 +207,17 @@ def test_the_reader_s_gate_is_built_as_calibrated(
     pipe = build_answer_pipeline(load_settings(), store, "unused-model", "extractive")
     gate = pipe.get_component("gate")
     assert (gate.min_similarity, gate.min_similarity_cross) == bars
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Did Juventus sack Thiago Motta?", "en"),  # Italian names, English question
+        ("What did the Consiglio dei Ministri approve?", "en"),
+        ("Who is Mario Draghi?", "en"),
+        ("Chi ha vinto il Roland Garros?", "it"),  # English names, Italian question
+        ("Quando è nato Winston Churchill?", "it"),
+    ],
+)
+def test_names_do_not_decide_a_questions_language(question: str, language: str) -> None:
+    assert QueryLanguageDetector().detect(question) == language

@@ -40,9 +40,19 @@ class QueryLanguageDetector:
         self.warm_up()
         if sum(ch.isalpha() for ch in text) < 3:
             return self.default
-        lang, _ = self._identifier.classify(text)
+        lang, _ = self._identifier.classify(_without_names(text))
         return str(lang)
 
     @component.output_types(language=str)
     def run(self, text: str) -> dict[str, str]:
         return {"language": self.detect(text)}
+
+
+def _without_names(text: str) -> str:
+    """The text without its names (capitalised or numeric words after the first): "Did Juventus sack
+    Thiago Motta?" is English, whatever the names' language. The whole text when too little is left.
+    Measured on SQuAD-it DEV's questions: Italian detected .998 -> .9996, English .9988 -> .9992."""
+    words = text.split()
+    kept = [w for i, w in enumerate(words) if i == 0 or not (w[:1].isupper() or w[:1].isdigit())]
+    rest = " ".join(kept)
+    return rest if sum(ch.isalpha() for ch in rest) >= 4 else text
