@@ -21,6 +21,7 @@ from rag import __version__
 from rag.answer import prompts
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, Turn, resolve
+from rag.answer.values import english_value
 from rag.answer.verify import DraftClaim, build_citations
 from rag.components.preprocessors.article_splitter import content_hash
 from rag.embedding.identity import model_checksum
@@ -133,8 +134,11 @@ def _summary(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any]) -> str:
+def _render(claim: DraftClaim, numbers: list[int], evidence: list[Any], rendered: str | None = None) -> str:
+    """``rendered``: the claim's value in the question's language (rag/answer/values.py), if any."""
     marks = "".join(f"[{n}]" for n in numbers)
+    if rendered:
+        return f"{rendered} {marks}"
     text = claim.text.strip()
     if claim.span is None and "quote" in claim.support and text == evidence[claim.evidence].sentence.text:
         return f"«{text}» {marks}"
@@ -565,10 +569,14 @@ class Engine:
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
         timings = {"search_ms": round(1000 * found.seconds, 1)}
 
+        # an English question over the Italian archive reads its values in English ("13 billion euros")
+        translate = language == "en" and self.settings.retrieval.corpus_language == "it"
+
         def finish(claims: list[DraftClaim], reason: str | None) -> AnswerResult:
             citations, numbers = build_citations(claims, evidence, self.article_text) if claims else ([], [])
             kept = [(c, ns) for c, ns in zip(claims, numbers, strict=True) if ns]
-            text = " ".join(_render(c, ns, evidence) for c, ns in kept)
+            shown = [english_value(c.text) if c.span is not None and translate else None for c, _ in kept]
+            text = " ".join(_render(c, ns, evidence, r) for (c, ns), r in zip(kept, shown, strict=True))
             abstained = not kept
             result = AnswerResult(
                 question=question,
@@ -578,7 +586,7 @@ class Engine:
                 citations=citations if not abstained else [],
                 answerer=kind,
                 timings={**timings, "total_ms": round(1000 * (time.perf_counter() - started), 1)},
-                claims=[Claim(c.text, ns) for c, ns in kept],
+                claims=[Claim(c.text, ns, r) for (c, ns), r in zip(kept, shown, strict=True)],
                 standalone_question=standalone if standalone != question else None,
                 reason=(reason or "no cited sentence supports an answer") if abstained else None,
                 nearest=self._nearest(evidence) if abstained else [],

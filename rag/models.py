@@ -118,6 +118,9 @@ class Claim:
 
     text: str
     citations: list[int]
+    #: The claim as the answer reads it in the question's language, when that differs from the source's
+    #: words ("13 billion euros" for "13 miliardi di euro"); None: the answer reads ``text`` itself.
+    rendered: str | None = None
 
 
 @dataclass

@@ -50,7 +50,12 @@ def _claims_html(result: dict[str, Any]) -> str:
     for claim in claims:
         text = str(claim["text"]).strip()
         shown = f"«{text}»" if f"«{text}»" in answer else text
-        parts.append(f"{escape(shown)} {''.join(_chip(n) for n in claim['citations'])}")
+        rendered = claim.get("rendered")
+        if rendered:  # the answer in the question's language, the source's own words beside it
+            said = f"{escape(str(rendered))} <span class='source-words' title='the source says'>({escape(text)})</span>"
+        else:
+            said = escape(shown)
+        parts.append(f"{said} {''.join(_chip(n) for n in claim['citations'])}")
     return " ".join(parts)
 
 

@@ -90,6 +90,7 @@ class CitationModel(BaseModel):
 class ClaimModel(BaseModel):
     text: str
     citations: list[int]
+    rendered: str | None = Field(None, description="the claim in the question's language when it differs")
 
 
 class AnswerModel(BaseModel):

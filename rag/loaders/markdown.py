@@ -22,9 +22,7 @@ def _inline(children: list[Any]) -> str:
     for tok in children:
         if tok.type in ("text", "code_inline"):
             out.append(tok.content)
-        elif tok.type == "softbreak":
-            out.append("\n")
-        elif tok.type == "hardbreak":
+        elif tok.type == "softbreak" or tok.type == "hardbreak":
             out.append("\n")
         elif tok.type == "image":
             out.append(tok.content)  # its alt text
