@@ -273,7 +273,7 @@ def build_ui(service: Service) -> gr.Blocks:
                             scale=5,
                             elem_id="question",
                         )
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                     gr.Examples(EXAMPLES, inputs=question, label="Examples")
                     with gr.Accordion(ui_filters.BASE_LABEL, open=False, elem_id="chat-filters") as chat_acc:
                         answerer = gr.Dropdown(
@@ -292,7 +292,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     placeholder="truppe statunitensi in Siria", show_label=False, scale=5, elem_id="search-q"
                 )
                 k = gr.Slider(1, 20, value=5, step=1, label="Articles", scale=1)
-                go = gr.Button("Search", variant="primary", scale=1, elem_id="search-go")
+                go = gr.Button("Search", variant="primary", scale=1, min_width=80, elem_id="search-go")
             search_sources, search_from, search_to = filter_row()
             results = gr.HTML(elem_id="search-results")
         with gr.Tab("Citation lookup", id="cite"):
@@ -304,7 +304,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     elem_id="claim",
                 )
                 ck = gr.Slider(1, 20, value=5, step=1, label="Candidates", scale=1)
-                find = gr.Button("Find the source", variant="primary", scale=1, elem_id="cite-go")
+                find = gr.Button("Find the source", variant="primary", scale=1, min_width=80, elem_id="cite-go")
             cite_sources, cite_from, cite_to = filter_row()
             candidates = gr.HTML(elem_id="cite-results")
         with gr.Tab("Library", id="library") as library_tab:

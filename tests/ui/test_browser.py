@@ -282,3 +282,16 @@ def test_library_rows_open_their_article(browser, server: str, width: int) -> No
     assert len(pg.inner_text("#library-article .article-text")) > 200
     pg.screenshot(path=str(SHOTS / f"10_library_{width}.png"), full_page=True)
     context.close()
+
+
+def test_at_800_px_the_question_box_is_wider_than_the_ask_button(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    pg = context.new_page()
+    pg.goto(server + "/")
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    box, button = pg.evaluate(
+        "() => ['#question', '#ask'].map(s => document.querySelector(s).getBoundingClientRect().width)"
+    )
+    assert box > 2 * button, (box, button)
+    pg.screenshot(path=str(SHOTS / "11_chat_800.png"))
+    context.close()
