@@ -30,7 +30,7 @@ def load_text(path: Path) -> Article | Skipped:
     if not body.strip():
         return Skipped(origin, "no text after the front matter")
     markdown = path.suffix.lower() == ".md"
-    title = meta.get("title") or guess_title(body, markdown=markdown) or headline(body)
+    title = meta.get("title") or guess_title(body, markdown=markdown)
     if markdown:  # what is stored and cited is the text, never its markup ("# ", "**", "[..](..)")
         body = markdown_text(body)
         if not body:
@@ -63,25 +63,6 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
                 value = value[1:-1]
             fields[field.group(1).lower()] = value
     return fields, text[m.end() :]
-
-
-#: A title made from the first sentence is cut to about this many characters, at a word.
-HEADLINE_CHARS = 90
-
-
-def headline(text: str) -> str | None:
-    """A title for a text that has none: its first sentence, cut at a word with "…" when long (a file
-    name such as ``004_5440dd308387ea49`` tells a reader nothing)."""
-    from rag.text.sentences import split_sentences
-
-    spans = split_sentences(text.strip())
-    if not spans:
-        return None
-    first = " ".join(text.strip()[spans[0][0] : spans[0][1]].split())
-    if len(first) <= HEADLINE_CHARS:
-        return first.rstrip(".") or None
-    cut = first[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
 
 
 def guess_title(text: str, *, markdown: bool) -> str | None:

@@ -80,9 +80,9 @@ def test_txt_title_from_short_first_line(tmp_path: Path) -> None:
     assert a.origin == str(tmp_path / "news.txt")
 
 
-def test_txt_without_title_line_is_titled_by_its_first_sentence_not_the_file_name(tmp_path: Path) -> None:
+def test_txt_without_title_line_uses_file_stem(tmp_path: Path) -> None:
     a = article(write(tmp_path / "000_abc.txt", IT_TEXT))
-    assert a.title != "000_abc" and IT_TEXT.startswith(a.title.rstrip("…"))
+    assert a.title == "000_abc"
     assert a.text == IT_TEXT
 
 
@@ -470,13 +470,3 @@ def test_markdown_markup_never_reaches_the_stored_text(tmp_path: Path) -> None:
     assert "Il primo lotto costa 3 milioni." in quotes and "Il secondo lotto ne costa 4." in quotes
     only_markup = write(tmp_path / "empty.md", "# \n\n---\n\n<br>\n")
     assert isinstance(load_text(only_markup), Skipped)  # nothing but markup: nothing to store
-
-
-def test_a_text_without_a_title_is_titled_by_its_first_sentence(tmp_path: Path) -> None:
-    long = "Fonti della polizia irachena e testimoni hanno detto che un drone ha sparato almeno due razzi. Poi altro."
-    a = article(write(tmp_path / "004_5440dd308387ea49.txt", long))
-    assert a.title.startswith("Fonti della polizia irachena") and a.title.endswith("…") and len(a.title) <= 91
-    short = article(write(tmp_path / "b.txt", "Il ponte è lungo 412 metri. Lo dice il sindaco."))
-    assert short.title == "Il ponte è lungo 412 metri"
-    named = article(write(tmp_path / "c.txt", "---\ntitle: Il ponte\n---\nIl ponte è lungo 412 metri."))
-    assert named.title == "Il ponte"
