@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rag.answer.export import FORMATS as EXPORT_FORMATS
+from rag.answer.export import export as export_answers
 from rag.errors import RagError, redact
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Search and cite an Italian news archive.")
@@ -330,16 +332,23 @@ def ask(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     json_out: JsonOpt = False,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="markdown | csv: the answers with their references, for export")
+    ] = None,
 ) -> None:
     """A short answer with numbered citations of the exact source sentences, or an abstention.
 
     With --file, every question of the file is answered in one run (the models load once); --json
     then writes one answer per line (JSONL), in the file's order."""
     try:
+        if fmt is not None and fmt not in EXPORT_FORMATS:
+            raise RagError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(EXPORT_FORMATS)}")
         if file is not None:
             if question is not None:
                 raise RagError("give a question or --file, not both", hint=f"rag ask --file {file}")
-            _ask_batch(_read_questions(file), answerer, index, _filters(source, language, date_from, date_to), json_out)
+            _ask_batch(
+                _read_questions(file), answerer, index, _filters(source, language, date_from, date_to), json_out, fmt
+            )
             return
         if question is None or not question.strip():
             raise RagError(
@@ -366,6 +375,9 @@ def ask(
     if json_out:
         _dump(result.to_dict())
         return
+    if fmt is not None:
+        sys.stdout.write(export_answers([result], fmt))
+        return
     _print_answer(result, streamed="".join(streamed) if on_token is not None else None)
 
 
@@ -384,10 +396,13 @@ def _read_questions(file: Path) -> list[str]:
     return questions
 
 
-def _ask_batch(questions: list[str], answerer: str | None, index: Path | None, filters: Any, json_out: bool) -> None:
+def _ask_batch(
+    questions: list[str], answerer: str | None, index: Path | None, filters: Any, json_out: bool, fmt: str | None = None
+) -> None:
     """Each question answered in turn with one engine; a question that fails is reported and the
     rest go on (exit status 1 if any failed)."""
     failed = 0
+    done: list[Any] = []
     with _engine(index, handoff=True) as engine, _progress_bar(False) as bar:  # stderr: beside JSONL too
         task = bar.add_task("answering", total=len(questions), detail="")
         for n, q in enumerate(questions, 1):
@@ -402,7 +417,9 @@ def _ask_batch(questions: list[str], answerer: str | None, index: Path | None, f
                     out.print(f"[bold red]error:[/] {escape(str(e))}")
                 bar.update(task, advance=1)
                 continue
-            if json_out:
+            if fmt is not None:
+                done.append(result)
+            elif json_out:
                 sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
             else:
@@ -410,6 +427,8 @@ def _ask_batch(questions: list[str], answerer: str | None, index: Path | None, f
                 _print_answer(result)
                 out.print()
             bar.update(task, advance=1)
+    if fmt is not None:
+        sys.stdout.write(export_answers(done, fmt))
     if failed:
         err.print(f"[yellow]{failed} of {len(questions)} questions failed[/]")
         raise typer.Exit(1)

@@ -75,6 +75,12 @@ def test_ask_file_answers_every_question_once_as_jsonl(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not both" in res.stderr
     res = runner.invoke(app, ["ask", "--file", str(tmp_path / "nope.txt"), "--index", idx])
     assert res.exit_code == 2 and "nope.txt" in res.stderr
+    md = runner.invoke(app, ["ask", "-f", str(qs), "--answerer", "extractive", "--index", idx, "--format", "markdown"])
+    assert md.exit_code == 0 and md.stdout.count("## ") == 2 and "chars" in md.stdout
+    table = runner.invoke(app, ["ask", "How many US troops are in Syria?", "--index", idx, "--format", "csv"])
+    assert table.exit_code == 0 and table.stdout.startswith("question,answer,abstained")
+    res = runner.invoke(app, ["ask", "x", "--index", idx, "--format", "pdf"])
+    assert res.exit_code == 2 and "markdown, csv" in res.stderr
 
 
 def test_eval_json_schema(tmp_path: Path) -> None:

@@ -25,8 +25,8 @@ from rag.errors import RagError, redact  # noqa: E402
 from rag.loaders import SUPPORTED_EXTENSIONS  # noqa: E402
 from rag.service import Service  # noqa: E402
 from rag.store.base import Filters  # noqa: E402
+from ui import exports, render, uploads  # noqa: E402
 from ui import filters as ui_filters  # noqa: E402
-from ui import render, uploads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("rag.ui")
@@ -237,6 +237,10 @@ def build_ui(service: Service) -> gr.Blocks:
         row = evt.row_value or []
         return render.article_html(engine.get_article(str(row[-1]))) if row else render.article_html(None)
 
+    def keep(answers: list[dict[str, Any]] | None, result: dict[str, Any] | None) -> tuple[Any, ...]:
+        kept = exports.collect(answers, result)
+        return (kept, *exports.files(kept))
+
     def filter_state(answerer: str, sources: list[str] | None, date_from: str, date_to: str) -> tuple[Any, str]:
         label = ui_filters.describe(answerer, sources, date_from, date_to)
         return gr.update(label=label), ui_filters.date_problems(date_from, date_to)
@@ -282,6 +286,10 @@ def build_ui(service: Service) -> gr.Blocks:
                         chat_sources, chat_from, chat_to = filter_row()
                     chat_note = gr.HTML(elem_id="chat-filter-note")
                     clear = gr.Button("New conversation", size="sm")
+                    with gr.Row():
+                        export_md = gr.DownloadButton("Export chat: Markdown", size="sm", elem_id="export-md")
+                        export_csv = gr.DownloadButton("Export chat: CSV", size="sm", elem_id="export-csv")
+                    answered = gr.State([])
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources_view = gr.HTML(render.sources_html(None, None, {}), elem_id="sources")
@@ -346,9 +354,11 @@ def build_ui(service: Service) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, conversation, answerer, chat_sources, chat_from, chat_to]
         chat_outputs = [chatbot, conversation, last, sources_view, question]
-        send.click(ask, chat_inputs, chat_outputs)
-        question.submit(ask, chat_inputs, chat_outputs)
-        clear.click(reset, None, [chatbot, conversation, last, sources_view])
+        send.click(ask, chat_inputs, chat_outputs).then(keep, [answered, last], [answered, export_md, export_csv])
+        question.submit(ask, chat_inputs, chat_outputs).then(keep, [answered, last], [answered, export_md, export_csv])
+        clear.click(reset, None, [chatbot, conversation, last, sources_view]).then(
+            lambda: ([], None, None), None, [answered, export_md, export_csv]
+        )
         cite_target.input(open_citation, [cite_target, last], sources_view)  # ui/script.js scrolls to it
         go.click(search, [query, k, search_sources, search_from, search_to], results)
         query.submit(search, [query, k, search_sources, search_from, search_to], results)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -191,6 +191,22 @@ def create_app(service: Service) -> FastAPI:
     def cite(req: s.CiteRequest) -> Any:
         hits = ready().engine.cite(req.claim, top_k=req.top_k, filters=_filters(req.filters))
         return {"claim": req.claim, "citations": [h.to_dict() for h in hits]}
+
+    @app.post(
+        "/api/export",
+        responses=ERROR_RESPONSES | {200: {"content": {"text/markdown": {}, "text/csv": {}}}},
+        response_class=PlainTextResponse,
+        tags=["answers"],
+    )
+    def export(req: s.ExportRequest) -> PlainTextResponse:
+        """Answers with their citations as Markdown (references) or CSV (a row per citation)."""
+        from rag.answer.export import export as export_answers
+
+        text = export_answers([a.model_dump() for a in req.answers], req.format)
+        media = "text/markdown" if req.format == "markdown" else "text/csv"
+        name = "answers.md" if req.format == "markdown" else "answers.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return PlainTextResponse(text, media_type=f"{media}; charset=utf-8", headers=headers)
 
     # -- articles -----------------------------------------------------------------------------------
     @app.get("/api/articles", response_model=s.ArticlePage, responses=ERROR_RESPONSES, tags=["articles"])

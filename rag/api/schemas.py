@@ -112,6 +112,11 @@ class AnswerModel(BaseModel):
     )
 
 
+class ExportRequest(BaseModel):
+    answers: list[AnswerModel] = Field(..., min_length=1, max_length=1000, description="answers as /api/ask gives them")
+    format: Literal["markdown", "csv"] = "markdown"
+
+
 class ChatResponse(BaseModel):
     conversation_id: str
     answer: AnswerModel

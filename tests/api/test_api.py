@@ -50,6 +50,19 @@ def test_ask_search_cite_share_the_cli_schemas(client: TestClient) -> None:
     assert filtered.status_code == 400 and "'nowhere'" in filtered.json()["error"]["message"]  # said, not empty
 
 
+def test_export_gives_markdown_and_csv_of_answers(client: TestClient) -> None:
+    answer = client.post("/api/ask", json={"question": "How many US troops are in Syria?"}).json()
+    md = client.post("/api/export", json={"answers": [answer]})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert md.text.startswith("## How many US troops are in Syria?") and SYRIA in md.text
+    table = client.post("/api/export", json={"answers": [answer], "format": "csv"})
+    assert (
+        table.headers["content-type"].startswith("text/csv") and "answers.csv" in table.headers["content-disposition"]
+    )
+    assert table.text.splitlines()[0].startswith("question,answer") and len(table.text.splitlines()) == 2
+    assert "format" in _error(client.post("/api/export", json={"answers": [answer], "format": "pdf"}), 400)["message"]
+
+
 def test_stream_sends_tokens_then_the_verified_answer(client: TestClient) -> None:
     with client.stream("POST", "/api/ask/stream", json={"question": "How many US troops are in Afghanistan?"}) as r:
         assert r.headers["content-type"].startswith("text/event-stream")

@@ -295,3 +295,16 @@ def test_at_800_px_the_question_box_is_wider_than_the_ask_button(browser, server
     assert box > 2 * button, (box, button)
     pg.screenshot(path=str(SHOTS / "11_chat_800.png"))
     context.close()
+
+
+def test_the_chat_exports_to_markdown_and_csv(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ask(page, "How many US troops are in Syria?")
+    page.wait_for_timeout(1000)  # the export files follow the answer
+    with page.expect_download(timeout=20_000) as md:
+        page.click("#export-md")
+    text = Path(md.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("## How many US troops are in Syria?") and SYRIA in text and "chars 691–846" in text
+    with page.expect_download(timeout=20_000) as csv_file:
+        page.click("#export-csv")
+    rows = Path(csv_file.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("question,answer,abstained,n,quote") and len(rows) == 2 and "691" in rows[1]

@@ -1,0 +1,31 @@
+"""The chat's answers as downloadable files (Markdown and CSV) for the page's export buttons."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gradio.utils import get_upload_folder
+
+from rag.answer.export import export
+
+
+def collect(answers: list[dict[str, Any]] | None, last: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The session's answers with the latest one added once (``last`` is None while one is pending)."""
+    answers = list(answers or [])
+    if last and (not answers or answers[-1] != last):
+        answers.append(last)
+    return answers
+
+
+def files(answers: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """Paths of the Markdown and CSV exports (in Gradio's own folder, so the page may serve them), or
+    ``None`` when there is nothing to export yet."""
+    if not answers:
+        return None, None
+    folder = Path(tempfile.mkdtemp(prefix="rag-export-", dir=get_upload_folder()))
+    md, csv = folder / "rag-news-answers.md", folder / "rag-news-answers.csv"
+    md.write_text(export(answers, "markdown"), encoding="utf-8")
+    csv.write_text(export(answers, "csv"), encoding="utf-8")
+    return str(md), str(csv)
