@@ -237,6 +237,8 @@ def search(
     if json_out:
         _dump(result.to_dict())
         return
+    if result.notice:
+        err.print(f"[yellow]notice: {escape(result.notice)}[/]")
     if not result.hits:
         out.print("no results")
     for rank, hit in enumerate(result.hits, 1):

@@ -37,7 +37,7 @@ from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
 from rag.store.base import Filters
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
-from rag.store.filter_check import resolve_sources, undated_excluded
+from rag.store.filter_check import resolve_sources, undated_notice
 from rag.text.sentences import sentence_id
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ class SearchResult:
     #: The question's BM25 terms in the archive's language (its query vector's indices): the reader's
     #: span ranker finds the question's words in a sentence by them. Not part of the JSON.
     terms: list[int] = field(default_factory=list, repr=False)
+    #: What a reader must know about these results, e.g. how many undated articles a date range left out.
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -463,6 +465,7 @@ class Engine:
             evidence=evidence,
             seconds=round(time.perf_counter() - started, 4),
             terms=list(out["bm25"]["sparse_embedding"].indices),
+            notice=undated_notice(self.store, filters),
         )
 
     def _nearest(self, evidence: list[Any], n: int = 3) -> list[Citation]:
@@ -650,10 +653,8 @@ class Engine:
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
         result = finish(claims, reason)
-        undated = undated_excluded(self.store, filters)
-        if undated:
-            dropped = f"The date filter left out {undated} article{'s' if undated > 1 else ''} without a date."
-            notice = f"{notice} {dropped}" if notice else dropped
+        if found.notice:
+            notice = f"{notice} {found.notice}" if notice else found.notice
         result.notice = notice
         if on_token is not None and kind == "extractive" and not (stream and stream.raw):
             on_token(result.answer)

@@ -146,7 +146,9 @@ class ServiceEngine:
             for h in data["hits"]
         ]
         evidence = [EvidenceSentence(**x) for x in data.get("evidence", [])]
-        return SearchResult(data["query"], data["language"], hits, evidence, float(data["seconds"]))
+        return SearchResult(
+            data["query"], data["language"], hits, evidence, float(data["seconds"]), notice=data.get("notice")
+        )
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[Any]:
         from rag.engine import CiteHit

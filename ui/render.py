@@ -162,8 +162,9 @@ def highlight(text: str, chosen: dict[str, Any], others: list[dict[str, Any]]) -
 
 
 def search_html(result: dict[str, Any]) -> str:
+    notice = f"<div class='filter-note'>{escape(result['notice'])}</div>" if result.get("notice") else ""
     if not result["hits"]:
-        return "<div class='results empty'>No matching articles.</div>"
+        return f"{notice}<div class='results empty'>No matching articles.</div>"
     rows = []
     for rank, hit in enumerate(result["hits"], 1):
         marks = [(s["start"] - hit["start"], s["end"] - hit["start"]) for s in hit["sentences"]]
@@ -181,7 +182,7 @@ def search_html(result: dict[str, Any]) -> str:
             f" <span class='score'>score {hit['score']:.3f}</span></div>"
             f"<div class='result-text'>{''.join(out)}</div></div>"
         )
-    return "<div class='results'>" + "".join(rows) + "</div>"
+    return notice + "<div class='results'>" + "".join(rows) + "</div>"
 
 
 def cite_html(claim: str, hits: list[dict[str, Any]], context: dict[str, str]) -> str:

@@ -152,6 +152,7 @@ class SearchResponse(BaseModel):
     hits: list[HitModel]
     evidence: list[EvidenceModel]
     seconds: float
+    notice: str | None = Field(None, description="e.g. how many undated articles a date range left out")
 
 
 class CiteHitModel(BaseModel):

@@ -42,3 +42,9 @@ def undated_excluded(store: VectorStore, filters: Filters | None) -> int:
     rest = replace(filters, date_from=None, date_to=None)
     dated = replace(rest, date_from=_EVER[0], date_to=_EVER[1])
     return max(0, store.count("article", rest) - store.count("article", dated))
+
+
+def undated_notice(store: VectorStore, filters: Filters | None) -> str | None:
+    """ "The date filter left out N articles without a date.", or None when it left out none."""
+    n = undated_excluded(store, filters)
+    return f"The date filter left out {n} article{'s' if n > 1 else ''} without a date." if n else None

@@ -62,6 +62,9 @@ def test_a_date_range_says_how_many_undated_articles_it_left_out(engine) -> None
     assert result.notice is not None and "left out 2 articles without a date" in result.notice
     plain = engine.ask("Quanti passeggeri trasporta la metropolitana di Milano?", answerer="extractive")
     assert plain.notice is None
+    found = engine.search("metropolitana", filters=Filters(date_to="2030-12-31"))
+    assert found.notice == "The date filter left out 2 articles without a date." and found.to_dict()["notice"]
+    assert engine.search("metropolitana").notice is None
 
 
 def test_an_abstention_carries_the_nearest_sentences_verbatim(engine) -> None:  # type: ignore[no-untyped-def]

@@ -229,3 +229,9 @@ def test_a_library_article_shows_whole_and_escaped() -> None:
     html = render.article_html({"article_id": "a", "title": EVIL, "text": EVIL + "\nsecond", "sentences": [{}]})
     assert "<script>" not in html and "second" in html and "1 sentences" in html
     assert "Click an article" in render.article_html(None)
+
+
+def test_a_search_notice_shows_above_the_results_escaped() -> None:
+    html = render.search_html({"hits": [], "notice": EVIL})
+    assert "filter-note" in html and "<script>" not in html and "No matching articles" in html
+    assert "filter-note" not in render.search_html({"hits": [], "notice": None})
