@@ -559,7 +559,6 @@ class Engine:
         if not question.strip():
             raise RagError("the question is empty", hint="ask something, e.g. 'How many US troops are in Syria?'")
         started = time.perf_counter()
-        filters = resolve_sources(self.store, filters)
         kind = choose_answerer(self.settings, answerer)
         standalone = resolve(question, conversation)
         found = self.search(

@@ -113,9 +113,9 @@ class ReaderAnswerer:
             best = max(found, key=selector.probability)
             bar = selector.min_probability if self.min_confidence is None else self.min_confidence
             confidence = selector.probability(best)
-        if ranker is not None and terms is not None and len(best.spans) > 1:
+        if ranker is not None and len(best.spans) > 1:  # a ranker only when there are terms
             local = [(a - best.start, b - best.start, score) for a, b, score in best.spans]
-            i = ranker.pick(question, best.text, local, set(terms), self.bm25_language)
+            i = ranker.pick(question, best.text, local, set(terms or ()), self.bm25_language)
             best = replace(best, span=best.spans[i][:2])
         return best, confidence, bar
 
