@@ -261,26 +261,24 @@ def cite(
     date_to: ToOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Citation lookup: the source sentences that most likely state the claim, best first."""
+    """Citation lookup with a verdict (supported / conflicts / not found) and the candidate sentences,
+    best first, each with the calibrated probability that it states the claim."""
     try:
         if not claim.strip():
             raise RagError("the claim is empty", hint="paste the sentence or claim to look up")
         with _engine(index, handoff=True) as engine:
-            hits = engine.cite(claim, top_k=k, filters=_filters(source, language, date_from, date_to))
+            found = engine.lookup(claim, top_k=k, filters=_filters(source, language, date_from, date_to))
     except RagError as e:
         _fail(e)
         return
     if json_out:
-        _dump({"claim": claim, "citations": [h.to_dict() for h in hits]})
+        _dump(found.to_dict())
         return
-    if not hits:
-        out.print("no candidate sentences")
-    for rank, h in enumerate(hits, 1):
+    style = {"supported": "green", "conflicts": "yellow"}.get(found.verdict, "red")
+    out.print(f"[bold {style}]{escape(found.summary())}[/]")
+    for rank, h in enumerate(found.citations, 1):
         out.print(f"[bold]{rank}.[/] «{escape(h.quote)}»")
-        out.print(
-            f"   [dim]{escape(h.title or h.article_id)} · {h.sentence_id} · chars {h.start}–{h.end} · "
-            f"score {h.score:.4f}[/]"
-        )
+        out.print(f"   [dim]{_where(h)} · {h.sentence_id} · {h.verdict.replace('_', ' ')} · p {h.score:.2f}[/]")
 
 
 AnswererOpt = Annotated[

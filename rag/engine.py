@@ -19,9 +19,12 @@ from haystack import Pipeline
 
 from rag import __version__
 from rag.answer import prompts
+from rag.answer.dates import event_claim, holds_date, wants_date
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, Turn, resolve
+from rag.answer.lookup import CANDIDATES, CiteHit, CiteLookup, build_lookup, compare_candidates, judge
 from rag.answer.values import english_value
+from rag.answer.verdict import Comparison, shipped_model
 from rag.answer.verify import DraftClaim, build_citations
 from rag.components.preprocessors.article_splitter import content_hash
 from rag.embedding.identity import model_checksum
@@ -98,23 +101,6 @@ class SearchResult:
         out = asdict(self)
         del out["terms"]
         return out
-
-
-@dataclass
-class CiteHit:
-    article_id: str
-    sentence_id: str
-    start: int
-    end: int
-    quote: str
-    score: float
-    title: str
-    source: str
-    date: str | None
-    url: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _origin_file(origin: str) -> str:
@@ -499,26 +485,37 @@ class Engine:
         return [first, *[ev for ev in evidence if ev.sentence_id != c.sentence_id]]
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
+        return self.lookup(claim, top_k=top_k, filters=filters).citations
+
+    def lookup(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> CiteLookup:
+        """Citation lookup with a verdict (rag/answer/verdict.py): the sentences most likely to state
+        the claim, best first, each judged, and whether the archive supports it, states it with
+        another value, or does not say it."""
+        docs, comparisons = self.cite_candidates(claim, k=max(top_k, CANDIDATES), filters=filters)
+        return build_lookup(claim, docs, judge(comparisons, shipped_model()), top_k)
+
+    def cite_candidates(
+        self, claim: str, *, k: int = CANDIDATES, filters: Filters | None = None
+    ) -> tuple[list[Any], list[Comparison]]:
+        """The cite pipeline's ``k`` candidate sentences (retriever order), each compared with the claim."""
         filters = resolve_sources(self.store, filters)
         inputs: dict[str, dict[str, Any]] = query_inputs(claim)
-        inputs["retriever"] = {"filters": filters, "top_k": top_k}
+        inputs["retriever"] = {"filters": filters, "top_k": k}
         with self.store.rw.reading():
-            docs = self.cite_pipeline.run(inputs)["retriever"]["documents"]
-        return [
-            CiteHit(
-                article_id=d.meta["article_id"],
-                sentence_id=d.meta["sentence_id"],
-                start=d.meta["start"],
-                end=d.meta["end"],
-                quote=d.content or "",
-                score=float(d.score or 0.0),
-                title=d.meta.get("title", ""),
-                source=d.meta.get("source", ""),
-                date=d.meta.get("date"),
-                url=d.meta.get("url"),
-            )
-            for d in docs
-        ]
+            out = self.cite_pipeline.run(inputs, include_outputs_from={"language", "dense", "bm25"})
+            docs = out["retriever"]["documents"]
+            stored = self.store.dense_vectors([point_id(d.id) for d in docs])
+        r = self.settings.retrieval
+        comparisons = compare_candidates(
+            claim,
+            docs,
+            query_embedding=out["dense"]["embedding"],
+            vectors={d.id: stored[point_id(d.id)] for d in docs if point_id(d.id) in stored},
+            terms=set(out["bm25"]["sparse_embedding"].indices),
+            cross=out["language"]["language"] != r.corpus_language,
+            bm25_language=r.bm25_language,
+        )
+        return docs, comparisons
 
     def stats(self) -> dict[str, Any]:
         meta = self.store.get_meta() or {}
@@ -651,13 +648,38 @@ class Engine:
         claims = final.get("claims", []) if reason is None else []
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
+        dated = self._dated_evidence(standalone, claims, evidence)
+        if dated is not None:  # "when?" answered by the date of the article whose sentence states the event
+            claims, reason = [DraftClaim(evidence[dated].sentence.text, dated, None, ["quote"])], None
         result = finish(claims, reason)
+        if dated is not None and result.claims:
+            words = prompts.article_date_text(language, evidence[dated].date)
+            result.claims[0].rendered = words
+            marks = "".join(f"[{n}]" for n in result.claims[0].citations)
+            result.answer = f"{words}: «{result.claims[0].text}» {marks}"
         if found.notice:
             notice = f"{notice} {found.notice}" if notice else found.notice
         result.notice = notice
         if on_token is not None and kind == "extractive" and not (stream and stream.raw):
             on_token(result.answer)
         return result
+
+    def _dated_evidence(self, question: str, claims: list[DraftClaim], evidence: list[Any]) -> int | None:
+        """For a "when" question whose answer holds no date: the first of the top evidence sentences
+        that holds none either, comes from a dated article, and states the question's event
+        (citation lookup's verdict); None otherwise."""
+        if not wants_date(question) or any(holds_date(c.text) for c in claims):
+            return None
+        event = event_claim(question)
+        for i, ev in enumerate(evidence[:3]):
+            if not ev.date or holds_date(ev.sentence.text):
+                continue
+            only = Filters(article_ids=[ev.sentence.article_id])
+            docs, comparisons = self.cite_candidates(event, filters=only)
+            for d, j in zip(docs, judge(comparisons, shipped_model()), strict=True):
+                if d.meta["sentence_id"] == ev.sentence.sentence_id and j.verdict == "supported":
+                    return i
+        return None
 
     def _llm_failure(self, kind: str, err: Exception) -> RagError:
         """What an answer pipeline's error means: a ``RagError`` that is not the LLM's is re-raised;

@@ -151,10 +151,13 @@ class ServiceEngine:
         )
 
     def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[Any]:
-        from rag.engine import CiteHit
+        return self.lookup(claim, top_k=top_k, filters=filters).citations
+
+    def lookup(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> Any:
+        from rag.answer.lookup import CiteLookup
 
         data = self._call("POST", "/api/cite", {"claim": claim, "top_k": top_k, "filters": _filters_json(filters)})
-        return [CiteHit(**c) for c in data["citations"]]
+        return CiteLookup.from_dict(data)
 
     def ask(
         self,

@@ -30,6 +30,8 @@ def test_ingest_search_cite_stats_json(tmp_path: Path) -> None:
     assert {"article_id", "chunk_id", "score", "sentences", "start", "end"} <= set(result["hits"][0])
     cited = _json(["cite", "the US has 900 troops in Syria", "--index", idx, "--json"])
     assert SYRIA in cited["citations"][0]["quote"]
+    assert cited["verdict"] == "supported" and 0.5 < cited["probability"] <= 1.0
+    assert cited["citations"][0]["verdict"] == "supported"
     stats = _json(["stats", "--index", idx, "--json"])
     assert stats["articles"] == 2 and stats["built_with"]["dim"] == 384
 
@@ -41,6 +43,8 @@ def test_human_output_and_summary(tmp_path: Path) -> None:
     assert "2 articles indexed" in res.stdout and "skipped" in res.stdout
     res = runner.invoke(app, ["search", "truppe in Siria", "--index", idx])
     assert res.exit_code == 0 and "chars" in res.stdout
+    res = runner.invoke(app, ["cite", "Juventus ha esonerato l'allenatore Thiago Motta", "--index", idx])
+    assert res.exit_code == 0 and "Not found (probability" in res.stdout and "not found · p" in res.stdout
 
 
 def test_errors_name_the_problem(tmp_path: Path) -> None:

@@ -16,6 +16,12 @@ ABSTAIN = {
     "es": "El archivo no lo dice.",
     "pt": "O arquivo não diz.",
 }
+#: The answer to a "when" question from the date of the article whose sentence states the event
+#: (rag/answer/dates.py): the date is the article's, not one a sentence states.
+ARTICLE_DATE = {
+    "it": "Data dell'articolo che lo riporta: {date} (la frase citata non indica una data)",
+    "en": "Date of the article that reports it: {date} (the cited sentence itself gives no date)",
+}
 LANGUAGE_NAMES = {
     "it": "Italian",
     "en": "English",
@@ -39,6 +45,10 @@ REPLY_SCHEMA = {
     "properties": {"answer": {"type": ["string", "null"]}, "evidence": {"type": ["integer", "null"]}},
     "required": ["answer", "evidence"],
 }
+
+
+def article_date_text(language: str, date: str) -> str:
+    return ARTICLE_DATE.get(language, ARTICLE_DATE["en"]).format(date=date)
 
 
 def abstain_text(language: str) -> str:

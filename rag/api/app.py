@@ -189,8 +189,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.post("/api/cite", response_model=s.CiteResponse, responses=ERROR_RESPONSES, tags=["search"])
     def cite(req: s.CiteRequest) -> Any:
-        hits = ready().engine.cite(req.claim, top_k=req.top_k, filters=_filters(req.filters))
-        return {"claim": req.claim, "citations": [h.to_dict() for h in hits]}
+        return ready().engine.lookup(req.claim, top_k=req.top_k, filters=_filters(req.filters)).to_dict()
 
     @app.post(
         "/api/export",

@@ -155,21 +155,37 @@ class SearchResponse(BaseModel):
     notice: str | None = Field(None, description="e.g. how many undated articles a date range left out")
 
 
+Verdict = Literal["supported", "conflicts", "not_found"]
+
+
 class CiteHitModel(BaseModel):
     article_id: str
     sentence_id: str
     start: int
     end: int
     quote: str
-    score: float
+    score: float = Field(
+        ..., description="calibrated probability that this sentence states the claim, or states it with another value"
+    )
     title: str
     source: str
     date: str | None
     url: str | None
+    verdict: Verdict = Field("not_found", description="this sentence's own verdict")
+    conflict: list[str] | None = Field(
+        None, description="when it conflicts: the claim's value, then the sentence's values of that kind"
+    )
 
 
 class CiteResponse(BaseModel):
     claim: str
+    verdict: Verdict = Field(
+        ...,
+        description="supported: the first citation states the claim; conflicts: it states it with another "
+        "number, date or name (see conflict); not_found: no sentence of the archive states it",
+    )
+    probability: float = Field(..., description="calibrated probability of the verdict (see BENCHMARKS.md)")
+    conflict: list[str] | None = Field(None, description="the claim's value, then the article's")
     citations: list[CiteHitModel]
 
 

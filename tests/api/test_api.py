@@ -46,6 +46,10 @@ def test_ask_search_cite_share_the_cli_schemas(client: TestClient) -> None:
     assert SYRIA in found["hits"][0]["sentences"][0]["text"]
     cited = client.post("/api/cite", json={"claim": "the US has 900 troops in Syria"}).json()
     assert SYRIA in cited["citations"][0]["quote"]
+    assert cited["verdict"] == "supported" and cited["conflict"] is None
+    false = client.post("/api/cite", json={"claim": "Gli Stati Uniti hanno 300 truppe nella vicina Siria"}).json()
+    assert false["verdict"] == "conflicts" and false["conflict"][0] == "300", false
+    assert SYRIA in false["citations"][0]["quote"]
     filtered = client.post("/api/search", json={"query": "Siria", "filters": {"sources": ["nowhere"]}})
     assert filtered.status_code == 400 and "'nowhere'" in filtered.json()["error"]["message"]  # said, not empty
 
@@ -125,13 +129,15 @@ def test_upload_then_ask_cite_and_delete(client: TestClient) -> None:
     assert gone["abstained"] or all(c["article_id"] != cited["article_id"] for c in gone["citations"])
 
 
-def test_oversize_upload_and_llm_endpoint_down(tmp_path: Path, api_index: Path) -> None:
+def test_oversize_upload_and_llm_endpoint_down(tmp_path: Path, seeded_index: Path) -> None:
     import shutil
 
     from rag.api.app import create_app
 
     index = tmp_path / "index"
-    shutil.copytree(api_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
+    # from the session's seeded index, never from api_index: the module's live service may be
+    # optimizing that one (files appear and vanish mid-copy)
+    shutil.copytree(seeded_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
     svc = start_service(index, api={"max_upload_mb": 0.001}, llm={"base_url": "http://127.0.0.1:9/v1", "timeout_s": 3})
     try:
         with TestClient(create_app(svc)) as c:
@@ -143,13 +149,15 @@ def test_oversize_upload_and_llm_endpoint_down(tmp_path: Path, api_index: Path) 
         svc.close()
 
 
-def test_token_is_required_when_set(tmp_path: Path, api_index: Path) -> None:
+def test_token_is_required_when_set(tmp_path: Path, seeded_index: Path) -> None:
     import shutil
 
     from rag.api.app import create_app
 
     index = tmp_path / "index"
-    shutil.copytree(api_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
+    # from the session's seeded index, never from api_index: the module's live service may be
+    # optimizing that one (files appear and vanish mid-copy)
+    shutil.copytree(seeded_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
     svc = start_service(index, api={"token": "s3cret-token"})
     try:
         with TestClient(create_app(svc)) as c:
@@ -171,14 +179,16 @@ def test_serve_refuses_a_public_address_without_a_token(api_index: Path) -> None
     assert res.exit_code == 2 and "RAG_API_TOKEN" in res.stderr
 
 
-def test_token_also_guards_the_ui(tmp_path: Path, api_index: Path) -> None:
+def test_token_also_guards_the_ui(tmp_path: Path, seeded_index: Path) -> None:
     import shutil
 
     from rag.api.app import create_app
     from ui.app import mount_ui
 
     index = tmp_path / "index"
-    shutil.copytree(api_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
+    # from the session's seeded index, never from api_index: the module's live service may be
+    # optimizing that one (files appear and vanish mid-copy)
+    shutil.copytree(seeded_index, index, ignore=shutil.ignore_patterns("rag_service.json", "uploads"))
     svc = start_service(index, api={"token": "s3cret-token"})
     try:
         with TestClient(mount_ui(create_app(svc), svc)) as c:

@@ -86,6 +86,7 @@ def test_every_query_command_is_handed_to_the_running_service(served_index: tupl
         assert found.returncode == 0 and json.loads(found.stdout)["hits"], found.stderr
         cited = _cli("cite", "900 soldati in Siria", "--index", str(index), "--json")
         assert cited.returncode == 0 and "900" in json.loads(cited.stdout)["citations"][0]["quote"]
+        assert json.loads(cited.stdout)["verdict"] in {"supported", "conflicts", "not_found"}
         stats = _cli("stats", "--index", str(index), "--json")
         assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 2
         batch = _cli("ask", "--file", "-", "--index", str(index), "--json", stdin="How many US troops are in Syria?\n")

@@ -1,0 +1,142 @@
+"""Citation lookup: the sentences that state a claim, each judged, and the lookup's verdict.
+
+The cite pipeline retrieves candidate sentences (hybrid, any language); :mod:`rag.answer.verdict`
+compares each with the claim and gives calibrated probabilities. Candidates are ordered by the
+probability that the sentence is where the archive states the claim (or states it otherwise), which
+is also their ``score``: a number with a meaning, not a retrieval score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from haystack import Document
+
+from rag.answer.verdict import Comparison, Judged, VerdictModel, compare, with_gaps
+
+#: Candidates judged per lookup, also when fewer are shown: the verdict needs a few to choose from.
+CANDIDATES = 8
+
+
+@dataclass
+class CiteHit:
+    article_id: str
+    sentence_id: str
+    start: int
+    end: int
+    quote: str
+    #: calibrated probability that this sentence states the claim or states it with another value
+    score: float
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    #: this sentence's own verdict: supported | conflicts | not_found
+    verdict: str = "not_found"
+    #: when it conflicts: [the claim's value, then the sentence's values of that kind, best aligned first]
+    conflict: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CiteLookup:
+    claim: str
+    #: supported (the first citation states it) | conflicts (it states it with another value) | not_found
+    verdict: str
+    #: calibrated probability of that verdict
+    probability: float
+    citations: list[CiteHit]
+
+    @property
+    def conflict(self) -> list[str] | None:
+        return self.citations[0].conflict if self.citations and self.verdict == "conflicts" else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "conflict": self.conflict}
+
+    def summary(self) -> str:
+        """The verdict in words, for people: what the CLI and the UI say above the candidates."""
+        p = f"probability {self.probability:.2f}"
+        if self.verdict == "supported":
+            return f"Supported ({p}): the first sentence states it."
+        if self.verdict == "conflicts" and self.conflict:
+            said = " or ".join(self.conflict[1:3])
+            return f"Conflicts ({p}): the claim says {self.conflict[0]}; the article says {said}."
+        if self.verdict == "conflicts":
+            return f"Conflicts ({p}): the first sentence states it otherwise."
+        return f"Not found ({p}): no sentence of the archive states it; the nearest ones follow."
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CiteLookup:
+        hits = [CiteHit(**c) for c in data["citations"]]
+        return cls(data["claim"], data["verdict"], float(data["probability"]), hits)
+
+
+def _cosine(a: Any, b: Any) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def compare_candidates(
+    claim: str,
+    docs: list[Document],
+    *,
+    query_embedding: Any,
+    vectors: dict[str, list[float]],
+    terms: set[int],
+    cross: bool,
+    bm25_language: str = "italian",
+) -> list[Comparison]:
+    """Each candidate (retriever order) compared with the claim. ``vectors``: stored dense vectors by doc id."""
+    out = []
+    for rank, d in enumerate(docs):
+        vec = vectors.get(d.id)
+        cmp = compare(
+            claim,
+            d.content or "",
+            cosine=_cosine(query_embedding, vec) if vec is not None else 0.0,
+            terms=terms,
+            cross=cross,
+            top=rank == 0,
+            bm25_language=bm25_language,
+        )
+        out.append(cmp)
+    return with_gaps(out)
+
+
+def judge(comparisons: list[Comparison], model: VerdictModel) -> list[Judged]:
+    return [Judged(c, model.probabilities(c.features)) for c in comparisons]
+
+
+def build_lookup(claim: str, docs: list[Document], judged: list[Judged], top_k: int) -> CiteLookup:
+    """Candidates best first by :attr:`Judged.match`; the verdict is the best one's likeliest class."""
+    order = sorted(range(len(docs)), key=lambda i: -judged[i].match)[:top_k]
+    hits = []
+    for i in order:
+        d, j = docs[i], judged[i]
+        hits.append(
+            CiteHit(
+                article_id=d.meta["article_id"],
+                sentence_id=d.meta["sentence_id"],
+                start=d.meta["start"],
+                end=d.meta["end"],
+                quote=d.content or "",
+                score=round(j.match, 4),
+                title=d.meta.get("title", ""),
+                source=d.meta.get("source", ""),
+                date=d.meta.get("date"),
+                url=d.meta.get("url"),
+                verdict=j.verdict,
+                conflict=list(j.comparison.conflict) if j.verdict == "conflicts" and j.comparison.conflict else None,
+            )
+        )
+    if not order:
+        return CiteLookup(claim, "not_found", 1.0, [])
+    best = judged[order[0]]
+    return CiteLookup(claim, best.verdict, round(best.probabilities[best.verdict], 4), hits)
