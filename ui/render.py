@@ -3,7 +3,6 @@ holding ``<script>`` shows as text, never as markup."""
 
 from __future__ import annotations
 
-from collections import Counter
 from html import escape
 from typing import Any
 
@@ -127,18 +126,6 @@ def sources_html(result: dict[str, Any] | None, active: int | None, articles: di
     return f"<div class='sources'>{body}</div>"
 
 
-def article_html(article: dict[str, Any] | None) -> str:
-    """A stored article opened from the Library: its metadata and its whole text, escaped."""
-    if not article:
-        return "<div class='sources empty'>Click an article in the table to read it here.</div>"
-    body = escape(article.get("text", "")).replace("\n", "<br>")
-    head = f"{_meta_of(article)} · {len(article.get('sentences', []))} sentences · {escape(article['article_id'])}"
-    return (
-        f"<div class='article-view library-article' data-article='{escape(article['article_id'], quote=True)}'>"
-        f"<div class='article-head'>{head}</div><div class='article-text'>{body}</div></div>"
-    )
-
-
 def highlight(text: str, chosen: dict[str, Any], others: list[dict[str, Any]]) -> str:
     """The article with the chosen sentence (id ``active-cite``) and other cited ones marked."""
     spans = sorted([(c["start"], c["end"], c is chosen, c.get("highlight")) for c in [chosen, *others]])
@@ -159,30 +146,6 @@ def highlight(text: str, chosen: dict[str, Any], others: list[dict[str, Any]]) -
         pos = end
     out.append(escape(text[pos:]))
     return "".join(out).replace("\n", "<br>")
-
-
-def search_html(result: dict[str, Any]) -> str:
-    notice = f"<div class='filter-note'>{escape(result['notice'])}</div>" if result.get("notice") else ""
-    if not result["hits"]:
-        return f"{notice}<div class='results empty'>No matching articles.</div>"
-    rows = []
-    for rank, hit in enumerate(result["hits"], 1):
-        marks = [(s["start"] - hit["start"], s["end"] - hit["start"]) for s in hit["sentences"]]
-        text = hit["text"]
-        out, pos = [], 0
-        for a, b in sorted(marks):
-            if a < pos or a < 0 or b > len(text):
-                continue
-            out.append(escape(text[pos:a]) + f"<mark class='cite-hl'>{escape(text[a:b])}</mark>")
-            pos = b
-        out.append(escape(text[pos:]))
-        rows.append(
-            f"<div class='result'><div class='result-head'><span class='rank'>{rank}</span> "
-            f"{_meta_of(hit)}"
-            f" <span class='score'>score {hit['score']:.3f}</span></div>"
-            f"<div class='result-text'>{''.join(out)}</div></div>"
-        )
-    return notice + "<div class='results'>" + "".join(rows) + "</div>"
 
 
 def cite_html(claim: str, hits: list[dict[str, Any]], context: dict[str, str]) -> str:
@@ -208,17 +171,3 @@ def cite_html(claim: str, hits: list[dict[str, Any]], context: dict[str, str]) -
             f"<div class='result-text'>{snippet}</div></div>"
         )
     return "<div class='results'>" + "".join(rows) + "</div>"
-
-
-def corpus_chart(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]:
-    """What the library chart shows: articles per source when there are several sources, else
-    articles per month when articles are dated, else the size of each article in sentences."""
-    sources = Counter(r.get("source") or "(no source)" for r in rows)
-    months = Counter((r.get("date") or "")[:7] for r in rows if r.get("date"))
-    if len(sources) > 1:
-        return [{"group": k, "count": v} for k, v in sources.most_common(20)], "Articles per source", "source"
-    if len(months) > 1:
-        return [{"group": k, "count": months[k]} for k in sorted(months)], "Articles per month", "month"
-    sizes = sorted(rows, key=lambda r: -int(r.get("n_sentences") or 0))[:20]
-    data = [{"group": (r.get("title") or r["article_id"])[:40], "count": int(r.get("n_sentences") or 0)} for r in sizes]
-    return data, "Sentences per article", "article"

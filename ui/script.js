@@ -19,3 +19,48 @@ new MutationObserver(() => {
     el.scrollIntoView({ block: "center", behavior: "instant" });
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// The source browser: a search hit's title, a marked sentence or a "cited in" entry (data-open: the
+// article id; data-start/data-end: the span to highlight) writes itself into its tab's hidden
+// open-target box, whose change the server answers with the article view.
+document.addEventListener("click", (event) => {
+  const el = event.target.closest("[data-open]");
+  if (!el) return;
+  const scope = el.closest("[role=tabpanel]") || document;
+  const box = scope.querySelector(".open-target textarea, .open-target input");
+  if (!box) return;
+  const start = el.dataset.start === undefined ? null : Number(el.dataset.start);
+  const end = el.dataset.end === undefined ? null : Number(el.dataset.end);
+  box.value = JSON.stringify({ id: el.dataset.open, start, end, t: Date.now() });
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+});
+
+// Date pickers: a bad date never reaches the server as a value (the picker only marks it red), so
+// leaving a date box (or Enter in it) clicks its row's hidden check button, whose handler reads the
+// boxes as typed and says what is wrong beside them.
+function checkDates(input) {
+  const row = input.closest(".filter-row");
+  const button = row && row.querySelector(".date-check");
+  if (button) setTimeout(() => button.click(), 50);
+}
+document.addEventListener("focusout", (event) => {
+  if (event.target.matches(".date-filter input.time")) checkDates(event.target);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches(".date-filter input.time")) checkDates(event.target);
+});
+
+// The browser's opened sentence is scrolled into view when a new article view shows it; date boxes
+// get their label as their accessible name (the picker's label is not a <label> element).
+let lastOpened = null;
+new MutationObserver(() => {
+  const el = document.querySelector(".browse-active");
+  if (el && el !== lastOpened) {
+    lastOpened = el;
+    el.scrollIntoView({ block: "center", behavior: "instant" });
+  }
+  for (const input of document.querySelectorAll(".date-filter input.time:not([aria-label])")) {
+    const label = input.closest(".date-filter").querySelector("[data-testid=block-info]");
+    if (label) input.setAttribute("aria-label", label.textContent.trim());
+  }
+}).observe(document.documentElement, { childList: true, subtree: true });
