@@ -147,11 +147,12 @@ def build_ui(service: Service) -> gr.Blocks:
         if not claim.strip():
             return "<div class='results empty'>Paste a claim or a quote, in any language.</div>"
         try:
-            hits = [h.to_dict() for h in engine.cite(claim, top_k=int(k), filters=filters(sources, date_from, date_to))]
+            found = engine.lookup(claim, top_k=int(k), filters=filters(sources, date_from, date_to))
         except RagError as err:
             return f"<div class='results empty'>{render.escape(str(err))}</div>"
+        hits = [h.to_dict() for h in found.citations]
         texts = {h["article_id"]: engine.article_text(h["article_id"]) or h["quote"] for h in hits}
-        return render.cite_html(claim, hits, texts)
+        return render.cite_html(claim, hits, texts, verdict=(found.verdict, found.summary()))
 
     def keep(answers: list[dict[str, Any]] | None, result: dict[str, Any] | None) -> tuple[Any, ...]:
         kept = exports.collect(answers, result)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from rag.answer.export import reference
+
 
 def _meta(title: str, source: str | None, date: str | None, url: str | None) -> str:
     parts = [f"<span class='src-title'>{escape(title)}</span>"]
@@ -88,6 +90,13 @@ def job_report(rep: dict[str, Any], shown: int = 20) -> str:
     return f"<div class='status done'>{escape(head)}<ul>{floods}{decoded}{items}{more}</ul></div>"
 
 
+def copy_button(c: dict[str, Any]) -> str:
+    """A button that copies the citation's formatted reference (outlet, «title», date, URL, quote,
+    char span: rag.answer.export.reference) to the clipboard (ui/script.js)."""
+    ref = escape(reference(c), quote=True)
+    return f"<button type='button' class='copy-ref' data-ref=\"{ref}\" title='{ref}'>Copy reference</button>"
+
+
 def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:
     """The cited sentences as cards; the active one opened in its article, highlighted."""
     if not result or not result.get("citations"):
@@ -111,7 +120,7 @@ def sources_html(result: dict[str, Any] | None, active: int | None, articles: di
             f"<div class='source-card{on}' data-cite='{c['n']}'><span class='cite-n'>[{c['n']}]</span> "
             f"<span class='quote'>«{escape(c['quote'])}»</span>"
             f"<div class='src-meta'>{_meta_of(c)}"
-            f" · chars {c['start']}–{c['end']}</div></div>"
+            f" · chars {c['start']}–{c['end']} {copy_button(c)}</div></div>"
         )
     body = "".join(cards)
     chosen = next((c for c in result["citations"] if c["n"] == active), None)
@@ -148,10 +157,16 @@ def highlight(text: str, chosen: dict[str, Any], others: list[dict[str, Any]]) -
     return "".join(out).replace("\n", "<br>")
 
 
-def cite_html(claim: str, hits: list[dict[str, Any]], context: dict[str, str]) -> str:
-    """Candidate source sentences, best first, each shown inside its article's text around it."""
+def cite_html(
+    claim: str, hits: list[dict[str, Any]], context: dict[str, str], verdict: tuple[str, str] | None = None
+) -> str:
+    """The lookup's verdict (``(kind, words)``), then the candidate sentences, best first, each shown
+    inside its article's text around it with its own verdict and calibrated probability."""
+    banner = (
+        f"<div class='verdict verdict-{escape(verdict[0])}' role='status'>{escape(verdict[1])}</div>" if verdict else ""
+    )
     if not hits:
-        return "<div class='results empty'>No candidate sentence found.</div>"
+        return banner + "<div class='results empty'>No candidate sentence found.</div>"
     rows = []
     for rank, h in enumerate(hits, 1):
         text = context.get(h["article_id"], h["quote"])
@@ -167,7 +182,9 @@ def cite_html(claim: str, hits: list[dict[str, Any]], context: dict[str, str]) -
         rows.append(
             f"<div class='result'><div class='result-head'><span class='rank'>{rank}</span> "
             f"{_meta_of(h)}"
-            f" <span class='score'>score {h['score']:.3f}</span> · chars {h['start']}–{h['end']}</div>"
+            f" <span class='score' title='calibrated probability that this sentence states the claim'>"
+            f"{escape(str(h.get('verdict', '')).replace('_', ' '))} · p {h['score']:.2f}</span>"
+            f" · chars {h['start']}–{h['end']} {copy_button(h)}</div>"
             f"<div class='result-text'>{snippet}</div></div>"
         )
-    return "<div class='results'>" + "".join(rows) + "</div>"
+    return banner + "<div class='results'>" + "".join(rows) + "</div>"

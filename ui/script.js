@@ -1,6 +1,7 @@
 // Citation marks ([1]) and source cards open their sentence in the article: the click writes the
 // citation number into a hidden textbox, whose change the server answers with the article view.
 document.addEventListener("click", (event) => {
+  if (event.target.closest(".copy-ref")) return; // copying a reference opens nothing
   const el = event.target.closest(".cite, .source-card");
   if (!el || !el.dataset.cite) return;
   const box = document.querySelector("#cite-target textarea, #cite-target input");
@@ -64,3 +65,30 @@ new MutationObserver(() => {
     if (label) input.setAttribute("aria-label", label.textContent.trim());
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// "Copy reference" on a source card or a lookup result: the citation's formatted reference (held,
+// escaped, in data-ref) goes to the clipboard; without the Clipboard API (a page not served from
+// localhost or https) a hidden textarea and execCommand do it. The button says "Copied".
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest(".copy-ref");
+  if (!button) return;
+  event.preventDefault();
+  const text = button.dataset.ref || "";
+  let done = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    done = true;
+  } catch (_err) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    done = document.execCommand("copy");
+    area.remove();
+  }
+  button.textContent = done ? "Copied" : "Copy failed";
+  setTimeout(() => { button.textContent = "Copy reference"; }, 1500);
+});

@@ -104,13 +104,30 @@ def test_unanswerable_question_shows_the_abstention(page) -> None:  # type: igno
     page.screenshot(path=str(SHOTS / "3_abstention.png"))
 
 
-def test_citation_lookup_finds_the_sentence(page) -> None:  # type: ignore[no-untyped-def]
+def test_citation_lookup_finds_the_sentence(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.click("button[role=tab]:has-text('Citation lookup')")
     page.fill("#claim textarea", "the US has 900 troops in Syria")
     page.click("#cite-go")
     page.wait_for_selector("#cite-results mark", timeout=30_000)
     assert SYRIA in page.locator("#cite-results mark").first.inner_text()
+    assert page.inner_text("#cite-results .verdict-supported").startswith("Supported (probability")
     page.screenshot(path=str(SHOTS / "4_citation_lookup.png"))
+    # a false number: the verdict names both values, and the sentence is still the first candidate
+    page.fill("#claim textarea", "Gli Stati Uniti hanno 300 truppe nella vicina Siria")
+    page.click("#cite-go")
+    page.wait_for_selector("#cite-results .verdict-conflicts", timeout=30_000)
+    verdict = page.inner_text("#cite-results .verdict-conflicts")
+    assert "the claim says 300" in verdict and "900" in verdict, verdict
+    assert SYRIA in page.locator("#cite-results mark").first.inner_text()
+    # its formatted reference goes to the clipboard
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page.locator("#cite-results .copy-ref").first.click()
+    page.wait_for_selector("#cite-results .copy-ref:has-text('Copied')", timeout=5_000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert SYRIA in copied and "chars" in copied and copied.endswith(")"), copied
+    page.screenshot(path=str(SHOTS / "4b_citation_conflict.png"))
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.screenshot(path=str(SHOTS / "4c_citation_conflict_800.png"), full_page=True)
 
 
 def test_search_highlights_matching_sentences(page) -> None:  # type: ignore[no-untyped-def]

@@ -78,10 +78,27 @@ def test_active_citation_is_marked_at_its_offsets() -> None:
 
 def test_cite_shows_the_sentence_in_context() -> None:
     start = TEXT.index("Il ponte")
-    hit = {**_citation(1, start, start + 27), "score": 0.9}
-    html = render.cite_html("the bridge is 412 m long", [hit], {"a1": TEXT})
+    hit = {**_citation(1, start, start + 27), "score": 0.9, "verdict": "conflicts"}
+    html = render.cite_html(
+        "the bridge is 412 m long", [hit], {"a1": TEXT}, verdict=("conflicts", "Conflicts: 412 <x>")
+    )
     assert f"<mark class='cite-hl active'>{TEXT[start : start + 27]}</mark>" in html
     assert "<script>" not in html
+    assert "<div class='verdict verdict-conflicts' role='status'>Conflicts: 412 &lt;x&gt;</div>" in html
+    assert "conflicts · p 0.90" in html
+
+
+def test_each_citation_offers_its_formatted_reference_escaped() -> None:
+    from rag.answer.export import reference
+
+    start = TEXT.index("Il ponte")
+    c = {**_citation(1, start, start + 27), "source": 'ANSA "x"', "url": "https://x.it/a?b=1&c=2"}
+    button = render.copy_button(c)
+    assert 'data-ref="' in button and "&quot;x&quot;" in button and "&amp;c=2" in button
+    parser = _Tags()
+    parser.feed(button)
+    assert dict(parser.tags[0][1])["data-ref"] == reference(c)  # the browser gets back exactly the reference
+    assert button in render.sources_html({"abstained": False, "citations": [c]}, active=None, articles={})
 
 
 class _Tags(HTMLParser):
@@ -116,14 +133,15 @@ def test_no_field_can_add_markup_or_attributes() -> None:
         render.answer_html({"abstained": False, "answer": f"{img} {quote_out} 412 metri [1]."}),
         render.answer_html({"abstained": True, "answer": img, "reason": quote_out}),
         render.sources_html({"abstained": False, "citations": [hostile]}, active=1, articles={quote_out: text}),
-        render.cite_html(img, [hostile], {quote_out: text}),
+        render.cite_html(img, [hostile], {quote_out: text}, verdict=(quote_out, img)),
     ]
     allowed = {"class", "id", "data-cite", "data-abstained", "data-article", "title", "href", "target", "rel"}
+    allowed |= {"type", "data-ref", "role"}  # the copy-reference button; the lookup's verdict
     for i, html in enumerate(views):
         parser = _Tags()
         parser.feed(html)
         assert "&lt;img" in html or "&#x27; onmouseover" in html  # the hostile text is shown, as text
-        assert {tag for tag, _ in parser.tags} <= {"div", "span", "b", "mark", "a", "br"}, html
+        assert {tag for tag, _ in parser.tags} <= {"div", "span", "b", "mark", "a", "br", "button"}, html
         assert {name for _, attrs in parser.tags for name, _ in attrs} <= allowed, html
         values = [(name, value) for _, attrs in parser.tags for name, value in attrs]
         hrefs = [value for name, value in values if name == "href"]
