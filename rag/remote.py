@@ -137,7 +137,7 @@ class ServiceEngine:
         return resp.json()
 
     def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None, **_: Any) -> Any:
-        from rag.engine import SearchResult
+        from rag.models import SearchResult
 
         body = {"query": query, "top_k": top_k or 5, "filters": _filters_json(filters)}
         data = self._call("POST", "/api/search", body)

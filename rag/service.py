@@ -115,7 +115,7 @@ class Service:
         try:
             from rag.llm.generators import choose_answerer
 
-            self.engine._ensure_collection()
+            self.engine.ensure_collection()
             self.engine.warm_up()
             self.engine.answer_pipeline("extractive")
             default = choose_answerer(self.engine.settings)

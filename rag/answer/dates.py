@@ -10,9 +10,16 @@ said to be the article's date, citing that sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from rag.answer.spans import question_kind
-from rag.answer.verdict import values
+from rag.answer.verdict import Comparison, shipped_model, values
+from rag.answer.verify import DraftClaim
+from rag.store.base import Filters
+
+#: ``(claim, filters) -> (candidate documents, their comparisons)``: citation lookup's candidates.
+Candidates = Callable[[str, Filters], tuple[list[Any], list[Comparison]]]
 
 _WHEN = re.compile(
     r"\b(?:in\s+(?:what|which|che|quale)\s+anno|in\s+what\s+year|what\s+year|which\s+year|che\s+anno|when|quando)\b"
@@ -32,3 +39,22 @@ def holds_date(text: str) -> bool:
 def event_claim(question: str) -> str:
     """The event a "when" question asks about, as a claim: its when-words dropped."""
     return re.sub(r"\s+", " ", _WHEN.sub(" ", question)).strip(" ?¿")
+
+
+def dated_evidence(question: str, claims: list[DraftClaim], evidence: list[Any], candidates: Candidates) -> int | None:
+    """For a "when" question whose answer holds no date: the first of the top evidence sentences that
+    holds none either, comes from a dated article, and states the question's event (citation lookup's
+    verdict on it, among that article's sentences, is *supported*); None otherwise."""
+    from rag.answer.lookup import judge
+
+    if not wants_date(question) or any(holds_date(c.text) for c in claims):
+        return None
+    event = event_claim(question)
+    for i, ev in enumerate(evidence[:3]):
+        if not ev.date or holds_date(ev.sentence.text):
+            continue
+        docs, comparisons = candidates(event, Filters(article_ids=[ev.sentence.article_id]))
+        for d, j in zip(docs, judge(comparisons, shipped_model()), strict=True):
+            if d.meta["sentence_id"] == ev.sentence.sentence_id and j.verdict == "supported":
+                return i
+    return None

@@ -9,71 +9,15 @@ is also their ``score``: a number with a meaning, not a retrieval score.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from haystack import Document
 
 from rag.answer.verdict import Comparison, Judged, VerdictModel, compare, with_gaps
+from rag.models import CiteHit, CiteLookup
 
 #: Candidates judged per lookup, also when fewer are shown: the verdict needs a few to choose from.
 CANDIDATES = 8
-
-
-@dataclass
-class CiteHit:
-    article_id: str
-    sentence_id: str
-    start: int
-    end: int
-    quote: str
-    #: calibrated probability that this sentence states the claim or states it with another value
-    score: float
-    title: str
-    source: str
-    date: str | None
-    url: str | None
-    #: this sentence's own verdict: supported | conflicts | not_found
-    verdict: str = "not_found"
-    #: when it conflicts: [the claim's value, then the sentence's values of that kind, best aligned first]
-    conflict: list[str] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class CiteLookup:
-    claim: str
-    #: supported (the first citation states it) | conflicts (it states it with another value) | not_found
-    verdict: str
-    #: calibrated probability of that verdict
-    probability: float
-    citations: list[CiteHit]
-
-    @property
-    def conflict(self) -> list[str] | None:
-        return self.citations[0].conflict if self.citations and self.verdict == "conflicts" else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "conflict": self.conflict}
-
-    def summary(self) -> str:
-        """The verdict in words, for people: what the CLI and the UI say above the candidates."""
-        p = f"probability {self.probability:.2f}"
-        if self.verdict == "supported":
-            return f"Supported ({p}): the first sentence states it."
-        if self.verdict == "conflicts" and self.conflict:
-            said = " or ".join(self.conflict[1:3])
-            return f"Conflicts ({p}): the claim says {self.conflict[0]}; the article says {said}."
-        if self.verdict == "conflicts":
-            return f"Conflicts ({p}): the first sentence states it otherwise."
-        return f"Not found ({p}): no sentence of the archive states it; the nearest ones follow."
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CiteLookup:
-        hits = [CiteHit(**c) for c in data["citations"]]
-        return cls(data["claim"], data["verdict"], float(data["probability"]), hits)
 
 
 def _cosine(a: Any, b: Any) -> float:

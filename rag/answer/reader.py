@@ -56,6 +56,22 @@ def available() -> bool:
     return WEIGHTS.is_file() and MANIFEST.is_file()
 
 
+def describe(settings: Any) -> dict[str, Any] | None:
+    """What the extractive answerer reads with (``rag stats``): the shipped reader, or None."""
+    if not (settings.answer.reader and available()):
+        return None
+    info = manifest()
+    mine = settings.answer.reader_min_confidence
+    return {
+        "weights": f"{WEIGHTS.name} sha256 {info['sha256'][:12]}",
+        "backend": settings.answer.reader_backend,
+        "min_confidence": mine
+        if mine is not None
+        else (info.get("selector") or {}).get("min_probability", info.get("threshold")),
+        "trained": info.get("calibration", ""),
+    }
+
+
 def calibrated(name: str, default: Any) -> Any:
     """A setting of the extractive answerer chosen on held-out articles (manifest ``answerer``), or
     ``default`` when no reader is shipped or the manifest does not say."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.prompts import REPLY_SCHEMA
-from rag.errors import ConfigError, ModelError
+from rag.errors import ConfigError, LLMError, ModelError, RagError
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,6 +77,22 @@ def make_generator(settings: Settings, kind: str, local: LocalLLM | None = None)
         max_retries=0,
         generation_kwargs=kwargs,
     )
+
+
+def diagnose_failure(kind: str, err: Exception, settings: Settings, local: Callable[[], LocalLLM]) -> RagError:
+    """What an answer pipeline's error means: a ``RagError`` that is not the LLM's is re-raised; a
+    failure of the local LLM's process is diagnosed (and the process replaced) by its supervisor
+    (``local()``)."""
+    if isinstance(err, LLMError):
+        return err
+    component = getattr(err, "component_name", None)
+    if isinstance(err, RagError) or (component is not None and component != "llm"):
+        raise err
+    while err.__cause__ is not None and type(err).__name__ == "PipelineRuntimeError":
+        err = err.__cause__  # type: ignore[assignment]
+    if kind == "local":
+        return local().report_failure(err)
+    return LLMError.from_backend(kind, settings.llm.base_url, err)
 
 
 def warm_messages() -> list[dict[str, str]]:

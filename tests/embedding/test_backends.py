@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from rag.embedding import backends
-from rag.engine import SHAPING, Engine, adopt_index_settings
+from rag.engine import Engine
 from rag.errors import ConfigError, IndexStoreError
 from rag.settings import LEGACY_BACKEND, Settings, load_settings
+from rag.store.manifest import SHAPING, adopt_index_settings
 
 #: The derived folder of the default torch index before backends existed (indexes/eval-corpus-*/...).
 TORCH_INDEX_NAME = "multilingual-e5-small__s8o2__v2-070f04b0"

@@ -1,0 +1,159 @@
+"""Ingest: files or articles into the index, batch by batch, with a journal that makes a crash
+mid-batch recoverable (each article ends complete or absent)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.components.preprocessors.article_splitter import content_hash
+from rag.loaders import iter_inputs
+from rag.loaders.floods import FloodCounter
+from rag.models import Article, Skipped
+from rag.store.base import Filters, VectorStore
+from rag.store.document_store import point_id
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    articles: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    #: ids of articles an interrupted ingest left unfinished (removed when the index opened) that this
+    #: run wrote again
+    resumed: list[str] = field(default_factory=list)
+    #: groups of look-alike articles (numbers aside) of this ingest, largest first: {"count", "example"}
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    #: files whose encoding was guessed, not declared: {"origin", "encoding"} ("Windows-1252")
+    decoded: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[int, IngestReport], None]
+
+
+def _origin_file(origin: str) -> str:
+    """``path`` or ``path:line`` (JSONL) -> ``path``."""
+    return re.sub(r":\d+$", "", origin)
+
+
+def ingest_paths(
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    batch_size: int = 64,
+    on_progress: Progress | None = None,
+    origin_base: Path | None = None,
+    origin_label: str = "",
+    optimize: bool = True,
+) -> IngestReport:
+    """See :meth:`rag.engine.Engine.ingest`."""
+    base = str(origin_base) + os.sep if origin_base is not None else None
+    report = IngestReport()
+    started = time.perf_counter()
+    engine.ensure_collection()
+    files: set[str] = set()
+    floods = FloodCounter()
+    batch: list[Article] = []
+    for item in iter_inputs(paths, max_file_mb=engine.settings.ingest.max_file_mb):
+        if base and item.origin.startswith(base):
+            origin = origin_label + item.origin[len(base) :]
+            item = Skipped(origin, item.reason) if isinstance(item, Skipped) else replace(item, origin=origin)
+        files.add(_origin_file(item.origin))
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+            continue
+        if item.decoded_as and not any(d["origin"] == item.origin for d in report.decoded):
+            report.decoded.append({"origin": item.origin, "encoding": item.decoded_as})
+        floods.observe(item)
+        batch.append(item)
+        if len(batch) >= batch_size:
+            ingest_batch(engine, batch, report, on_progress)
+            batch = []
+    if batch:
+        ingest_batch(engine, batch, report, on_progress)
+    if optimize and (report.articles or report.replaced):
+        engine.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
+    report.files = len(files)
+    report.near_duplicates = floods.groups()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def ingest_articles(engine: Engine, articles: Iterable[Article]) -> IngestReport:
+    report = IngestReport()
+    started = time.perf_counter()
+    engine.ensure_collection()
+    ingest_batch(engine, list(articles), report, None)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def ingest_batch(engine: Engine, batch: list[Article], report: IngestReport, on_progress: Progress | None) -> None:
+    journal(engine.store, [[a.article_id, content_hash(a)] for a in batch])
+    out = engine.indexing_pipeline.run({"router": {"articles": batch}}, include_outputs_from={"router", "splitter"})
+    journal(engine.store, [])
+    routed, split = out["router"], out["splitter"]
+    report.articles += len(routed["new"])
+    if engine.recovered:  # articles an interrupted ingest left unfinished, written again now: once
+        resumed = {a.article_id for a in routed["new"]} & set(engine.recovered)
+        report.resumed.extend(a for a in engine.recovered if a in resumed)
+        engine.recovered = [a for a in engine.recovered if a not in resumed]
+    report.unchanged += len(routed["unchanged"])
+    report.replaced += len(routed["replaced"])
+    report.skipped.extend(routed["superseded"])
+    report.sentences += len(split["sentences"])
+    report.chunks += len(split["chunks"])
+    if on_progress:
+        on_progress(len(batch), report)
+
+
+# -- crash safety ---------------------------------------------------------------------------------
+def journal(store: VectorStore, pending: list[list[str]]) -> None:
+    """Records (in the index manifest) the [article id, content hash] pairs a batch is writing;
+    cleared when it is done."""
+    meta = store.get_meta() or {}
+    if not pending and not meta.get("pending"):
+        return
+    store.set_meta({**meta, "pending": pending})
+
+
+def recover(store: VectorStore) -> list[str]:
+    """After a crash mid-batch, each article of the batch ends as one complete version: a version
+    whose record (written last) exists is kept and any other version of that article removed; an
+    incomplete version is removed (an older complete one, if any, stays). Returns the ids of the
+    articles left unfinished (the next ingest writes them again)."""
+    meta = store.get_meta() or {}
+    pending = list(meta.get("pending") or [])
+    cleaned = []
+    for entry in pending:
+        if isinstance(entry, str):  # journals written before versions were recorded
+            unfinished = store.count("article", Filters(article_ids=[entry])) == 0
+            if unfinished and store.delete_article(entry):
+                cleaned.append(entry)
+            continue
+        article_id, version = entry
+        if store.retrieve([point_id(f"{article_id}@{version}")]):
+            store.delete_article(article_id, version, keep=True)  # an old version left by a swap
+        else:
+            store.delete_article(article_id, version)  # whatever of it was written
+            cleaned.append(article_id)
+    if pending:
+        store.set_meta({**meta, "pending": []})
+        store.flush()
+    return cleaned

@@ -1,0 +1,96 @@
+"""An index's identity: the manifest it keeps (schema, model and its checksum, the settings that
+shaped its vectors) and the checks made when it is opened."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rag import __version__
+from rag.embedding.identity import model_checksum
+from rag.errors import IndexStoreError
+from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
+
+#: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
+SHAPING = (
+    "embedding.model",
+    "embedding.backend",
+    "embedding.passage_prompt",
+    "embedding.query_prompt",
+    "embedding.meta_fields_to_embed",
+    "chunking.sentences",
+    "chunking.overlap",
+    "chunking.max_chars",
+    "retrieval.bm25_language",
+)
+
+
+def _get(settings: Settings, dotted: str) -> Any:
+    section, name = dotted.split(".")
+    return getattr(getattr(settings, section), name)
+
+
+def _same(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def new_manifest(settings: Settings, dim: int, model: str) -> dict[str, Any]:
+    """What a new index records about itself."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rag_version": __version__,
+        "dim": dim,
+        "model_path": model,
+        "model_sha256": model_checksum(model),
+        "settings": {dotted: _get(settings, dotted) for dotted in SHAPING},
+    }
+
+
+def check_schema(meta: dict[str, Any] | None, settings: Settings) -> None:
+    if meta and meta.get("schema") != SCHEMA_VERSION:
+        raise IndexStoreError(
+            f"index {settings.index_dir()} has schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}",
+            hint=f"rebuild it from its stored articles: rag reindex --index {settings.index_dir()}",
+        )
+
+
+def check_model(meta: dict[str, Any] | None, settings: Settings, path: str) -> None:
+    """Refuses a model whose weights differ from those the index was built with."""
+    built = (meta or {}).get("model_sha256")
+    have = model_checksum(path)
+    if built and have and built != have:
+        raise IndexStoreError(
+            f"the index {settings.index_dir()} was built with other weights of "
+            f"{settings.embedding.model} (checksum {built[:12]}…, here {have[:12]}…): "
+            "its vectors would not match new ones",
+            hint=f"rebuild it from its stored articles: rag reindex --index {settings.index_dir()}",
+        )
+
+
+def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where: str = "the index") -> Settings:
+    """An existing index decides how queries are embedded: take its shaping settings.
+
+    A shaping setting given explicitly (an RAG_* variable, an option) that differs from the index's
+    is refused: the index's vectors were made another way, and mixing them is never done. Indexes
+    built before ``embedding.backend`` existed do not name one: they were built with torch."""
+    if not meta or "settings" not in meta:
+        return settings
+    stored = {"embedding.backend": LEGACY_BACKEND, **meta["settings"]}
+    data = settings.model_dump()
+    clashes = []
+    for dotted in SHAPING:
+        section, name = dotted.split(".")
+        if dotted not in stored:
+            continue
+        mine = data[section][name]
+        if name in getattr(settings, section).model_fields_set and _same(mine) != _same(stored[dotted]):
+            clashes.append(f"{dotted} is {mine!r} here but {stored[dotted]!r} in the index")
+        data[section][name] = stored[dotted]
+    if clashes:
+        raise IndexStoreError(
+            f"{where} was built with other settings: " + "; ".join(clashes),
+            hint="rebuild it from its stored articles with these settings: rag reindex --index "
+            f"{settings.index_dir()} (or unset the setting to use the index as it is)",
+        )
+    return Settings(**data)
