@@ -164,11 +164,6 @@ class Engine:
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         return ingest_articles(self, articles)
 
-    def recover(self) -> list[str]:
-        """Completes or removes what an interrupted ingest left (rag/ingest.py); returns the ids of the
-        articles left unfinished."""
-        return recover(self.store)
-
     # -- articles --------------------------------------------------------------------------------
     def list_articles(
         self, *, filters: Filters | None = None, limit: int = 50, offset: str | None = None
@@ -205,6 +200,8 @@ class Engine:
     ) -> SearchResult:
         """``read``: put the sentence holding the reader's answer first (default: ``retrieval.read_evidence``;
         answers read for themselves)."""
+        if not query.strip():
+            raise RagError("the query is empty", hint='pass a question or keywords, e.g. "truppe USA in Siria"')
         started = time.perf_counter()
         filters = resolve_sources(self.store, filters)
         inputs: dict[str, dict[str, Any]] = query_inputs(query)
@@ -247,6 +244,8 @@ class Engine:
         """Citation lookup with a verdict (rag/answer/verdict.py): the sentences most likely to state
         the claim, best first, each judged, and whether the archive supports it, states it with
         another value, or does not say it."""
+        if not claim.strip():
+            raise RagError("the claim is empty", hint="paste the sentence or claim to look up")
         docs, comparisons = self.cite_candidates(claim, k=max(top_k, CANDIDATES), filters=filters)
         return build_lookup(claim, docs, judge(comparisons, shipped_model()), top_k)
 

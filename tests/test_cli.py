@@ -55,6 +55,21 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "empty" in res.stderr
     res = runner.invoke(app, ["search", "x", "--from", "31/01/2024", "--index", idx])
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.stderr
+    res = runner.invoke(app, ["cite", " ", "--index", idx])
+    assert res.exit_code == 2 and "the claim is empty" in res.stderr
+
+
+def test_choices_are_checked_before_any_work(tmp_path: Path) -> None:
+    """--answerer, --lang and --answerers take only their choices, and say which ones."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("{}\n", encoding="utf-8")
+    res = runner.invoke(app, ["ask", "x", "--answerer", "gpt5", "--index", str(tmp_path / "i")])
+    assert res.exit_code == 2 and "gpt5" in res.output and "extractive" in res.output
+    common = ["eval", "--corpus", str(corpus), "--questions", str(corpus), "--index", str(tmp_path / "i")]
+    res = runner.invoke(app, [*common, "--lang", "fr"])
+    assert res.exit_code == 2 and "fr" in res.output and "both" in res.output
+    res = runner.invoke(app, [*common, "--answers", "--answerers", "extractive,bogus"])
+    assert res.exit_code == 2 and "bogus" in res.output and "openai" in res.output
 
 
 def test_ask_file_answers_every_question_once_as_jsonl(tmp_path: Path) -> None:

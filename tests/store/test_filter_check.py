@@ -80,7 +80,7 @@ def test_an_abstention_carries_the_nearest_sentences_verbatim(engine) -> None:  
 def test_the_cli_prints_source_and_date_with_each_citation() -> None:
     from types import SimpleNamespace
 
-    from rag.cli import _where
+    from rag.cli.query import where as _where
 
     c = SimpleNamespace(title="Roma", article_id="a1", source="ANSA", date="2024-07-19", start=0, end=9)
     assert _where(c) == "Roma, ANSA, 2024-07-19, chars 0–9"
