@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from rag.components.preprocessors.article_splitter import content_hash
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
-from rag.models import Article, Skipped
-from rag.store.base import Filters, VectorStore
+from rag.models import Article, Filters, Skipped
+from rag.store.base import VectorStore
 from rag.store.document_store import point_id
 
 if TYPE_CHECKING:

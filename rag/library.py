@@ -16,8 +16,7 @@ from typing import Any, Literal
 
 from rag.errors import RagError
 from rag.loaders import load_file
-from rag.models import Article
-from rag.store.base import Filters
+from rag.models import Article, Filters
 
 #: Loaders that fall back on the file name when a file has no title of its own (rag/loaders/text.py).
 FILE_NAME_TITLED = (".txt", ".md")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from rag.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -223,3 +226,48 @@ class CiteLookup:
     def from_dict(cls, data: dict[str, Any]) -> CiteLookup:
         hits = [CiteHit(**c) for c in data["citations"]]
         return cls(data["claim"], data["verdict"], float(data["probability"]), hits)
+
+
+@dataclass
+class Filters:
+    """Restrictions on reads. ``None`` or an empty list means "no restriction" on that field.
+
+    Dates are ``"YYYY-MM-DD"`` and inclusive; points without a ``date`` never match a date range.
+    Validated when built and again when used (the fields may be set after construction).
+    """
+
+    article_ids: list[str] | None = None
+    sources: list[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    languages: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.date_range()
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """Parsed ``(date_from, date_to)``; raises ``ConfigError`` on a malformed or reversed range."""
+        start = _parse_date("date_from", self.date_from)
+        end = _parse_date("date_to", self.date_to)
+        if start and end and start > end:
+            raise ConfigError(
+                f"date_from ({self.date_from}) is after date_to ({self.date_to})",
+                hint="swap the two dates",
+            )
+        return start, end
+
+    def is_empty(self) -> bool:
+        return not (self.article_ids or self.sources or self.languages or self.date_from or self.date_to)
+
+    def or_none(self) -> Filters | None:
+        """These filters, or None when they restrict nothing (what the CLI, API and UI pass on)."""
+        return None if self.is_empty() else self
+
+
+def _parse_date(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name} {value!r} is not a date", hint="write dates as YYYY-MM-DD") from err

@@ -18,8 +18,7 @@ import httpx
 
 from rag.errors import RagError
 from rag.loaders import SUPPORTED_EXTENSIONS, list_files
-from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, SearchHit, Skipped
-from rag.store.base import Filters
+from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, Filters, SearchHit, Skipped
 
 #: Files per upload request.
 BATCH = 50

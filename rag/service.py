@@ -24,9 +24,8 @@ from rag.engine import Engine
 from rag.errors import RagError
 from rag.jobs import JobQueue
 from rag.loaders import count_inputs
-from rag.models import AnswerResult
+from rag.models import AnswerResult, Filters
 from rag.settings import Settings
-from rag.store.base import Filters
 from rag.store.maintenance import IndexMaintenance
 
 SERVICE_FILE = "rag_service.json"

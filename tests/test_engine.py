@@ -132,7 +132,7 @@ def _ids(engine) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_filters_restrict_results(seeded_engine) -> None:  # type: ignore[no-untyped-def]
     from rag.errors import ConfigError
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     with pytest.raises(ConfigError, match="'nowhere'") as err:  # said, never an empty result
         seeded_engine.search("Siria", filters=Filters(sources=["nowhere"]))

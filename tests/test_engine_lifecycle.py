@@ -36,7 +36,7 @@ OTHER = Article("y1", "Il porto di Genova ha un nuovo terminal per le navi da cr
 
 def _versions(engine: Any, article_id: str) -> set[str]:
     """The content versions of an article a search can see right now (under the search's lock)."""
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     seen: set[str] = set()
     with engine.store.rw.reading():
@@ -48,7 +48,7 @@ def _versions(engine: Any, article_id: str) -> set[str]:
 
 def test_a_changed_article_is_swapped_atomically_while_searches_run(tmp_path: Path) -> None:
     from rag.engine import Engine
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     with Engine(make_settings(tmp_path / "idx")) as engine:
         engine.ingest_articles([ALFA, OTHER])
@@ -236,7 +236,7 @@ def test_kill_9_during_a_folder_ingest_then_rerun_ends_with_every_article_once(t
 
 def test_delete_removes_every_point_of_the_article_and_nothing_else(tmp_path: Path) -> None:
     from rag.engine import Engine
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     with Engine(make_settings(tmp_path / "idx")) as engine:
         engine.ingest_articles([ALFA, OTHER])

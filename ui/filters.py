@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from rag.store.base import Filters
+from rag.models import Filters
 from ui.render import escape
 
 BASE_LABEL = "Answerer and filters"
@@ -56,9 +56,7 @@ def date_problems(date_from: str | None, date_to: str | None) -> str:
 def to_filters(sources: list[str] | None, date_from: str | None, date_to: str | None) -> Filters | None:
     """The store's filters for a filter row's values (None when nothing is set)."""
     start, end = (date_from or "").strip() or None, (date_to or "").strip() or None
-    if not (sources or start or end):
-        return None
-    return Filters(sources=sources or None, date_from=start, date_to=end)
+    return Filters(sources=sources or None, date_from=start, date_to=end).or_none()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 from rag.answer.spans import question_kind
 from rag.answer.verdict import Comparison, shipped_model, values
 from rag.answer.verify import DraftClaim
-from rag.store.base import Filters
+from rag.models import Filters
 
 #: ``(claim, filters) -> (candidate documents, their comparisons)``: citation lookup's candidates.
 Candidates = Callable[[str, Filters], tuple[list[Any], list[Comparison]]]

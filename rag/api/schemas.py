@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from rag.store.base import Filters
+from rag.models import Filters
 
 
 class FiltersModel(BaseModel):
@@ -17,14 +17,12 @@ class FiltersModel(BaseModel):
     date_to: dt.date | None = Field(None, description="only articles dated on/before this day")
 
     def to_filters(self) -> Filters | None:
-        if not (self.sources or self.languages or self.date_from or self.date_to):
-            return None
         return Filters(
             sources=self.sources or None,
             languages=self.languages or None,
             date_from=self.date_from.isoformat() if self.date_from else None,
             date_to=self.date_to.isoformat() if self.date_to else None,
-        )
+        ).or_none()
 
 
 def _not_blank(value: str, name: str) -> str:

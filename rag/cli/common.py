@@ -47,7 +47,7 @@ def make_filters(
 ) -> Any:
     from datetime import date
 
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     for name, value in (("--from", date_from), ("--to", date_to)):
         if value is not None:
@@ -55,9 +55,7 @@ def make_filters(
                 date.fromisoformat(value)
             except ValueError:
                 raise RagError(f"{name} {value!r} is not a date", hint="use YYYY-MM-DD, e.g. 2024-01-31") from None
-    if not (source or language or date_from or date_to):
-        return None
-    return Filters(sources=source or None, languages=language or None, date_from=date_from, date_to=date_to)
+    return Filters(sources=source or None, languages=language or None, date_from=date_from, date_to=date_to).or_none()
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from rag.errors import ConfigError, IndexStoreError
+from rag.models import Filters
 from rag.store.rwlock import RWLock
 
 DENSE_VECTOR = "dense"
@@ -55,52 +56,11 @@ class PointData:
     sparse: Sparse | None = None
 
 
-@dataclass
-class Filters:
-    """Restrictions on reads. ``None`` or an empty list means "no restriction" on that field.
-
-    Dates are ``"YYYY-MM-DD"`` and inclusive; points without a ``date`` never match a date range.
-    Validated when built and again when used (the fields may be set after construction).
-    """
-
-    article_ids: list[str] | None = None
-    sources: list[str] | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    languages: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        self.date_range()
-
-    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
-        """Parsed ``(date_from, date_to)``; raises ``ConfigError`` on a malformed or reversed range."""
-        start = _parse_date("date_from", self.date_from)
-        end = _parse_date("date_to", self.date_to)
-        if start and end and start > end:
-            raise ConfigError(
-                f"date_from ({self.date_from}) is after date_to ({self.date_to})",
-                hint="swap the two dates",
-            )
-        return start, end
-
-    def is_empty(self) -> bool:
-        return not (self.article_ids or self.sources or self.languages or self.date_from or self.date_to)
-
-
 @dataclass(frozen=True)
 class ScoredRecord:
     point_id: str
     score: float
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-def _parse_date(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{name} {value!r} is not a date", hint="write dates as YYYY-MM-DD") from err
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ApiException
 
 from rag.errors import IndexStoreError
+from rag.models import Filters
 from rag.settings import IndexSettings
 from rag.store.base import (
     DATETIME_FIELDS,
@@ -25,7 +26,6 @@ from rag.store.base import (
     META_KIND,
     SPARSE_VECTOR,
     DateCond,
-    Filters,
     FilterSpec,
     MatchCond,
     PointData,

@@ -15,8 +15,9 @@ from haystack import Document, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.types import DuplicatePolicy
 
+from rag.models import Filters
 from rag.settings import Settings
-from rag.store.base import Filters, PointData, ScoredRecord, VectorStore
+from rag.store.base import PointData, ScoredRecord, VectorStore
 
 _NAMESPACE = uuid.UUID("4f1b2c1e-6a5d-4e0b-9a57-2a3e54c1d0aa")
 KINDS = ("article", "chunk", "sentence", "term")

@@ -20,13 +20,13 @@ from typing import Any, TypeVar, cast
 import qdrant_edge as qe
 
 from rag.errors import IndexLockedError, IndexStoreError
+from rag.models import Filters
 from rag.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
     KEYWORD_FIELDS,
     SPARSE_VECTOR,
     DateCond,
-    Filters,
     FilterSpec,
     MatchCond,
     PointData,

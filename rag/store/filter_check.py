@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rag.errors import ConfigError
-from rag.store.base import Filters, VectorStore
+from rag.models import Filters
+from rag.store.base import VectorStore
 
 #: Dates wide enough to hold every dated article.
 _EVER = ("0001-01-01", "9999-12-31")

@@ -119,7 +119,7 @@ def test_kill_9_during_an_upload_then_restart_completes_it_exactly_once(served_i
         ids = [a["article_id"] for a in _all_articles(engine)]
         assert len(ids) == len(set(ids)) and 2 < len(ids) < n + 2, len(ids)
         for a in _all_articles(engine):  # each present article is whole
-            from rag.store.base import Filters
+            from rag.models import Filters
 
             assert engine.store.count("chunk", Filters(article_ids=[a["article_id"]])) == a["n_chunks"]
             assert engine.store.count("sentence", Filters(article_ids=[a["article_id"]])) == a["n_sentences"]

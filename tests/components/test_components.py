@@ -170,7 +170,7 @@ def test_query_language_detector() -> None:
 
 
 def _filters(**kw: object):  # type: ignore[no-untyped-def]
-    from rag.store.base import Filters
+    from rag.models import Filters
 
     return Filters(**kw)  # type: ignore[arg-type]
 

@@ -19,8 +19,9 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from rag.errors import IndexStoreError
+from rag.models import Filters
 from rag.settings import IndexSettings, load_settings
-from rag.store.base import DATETIME_FIELDS, KEYWORD_FIELDS, META_KIND, Filters, PointData
+from rag.store.base import DATETIME_FIELDS, KEYWORD_FIELDS, META_KIND, PointData
 from rag.store.bm25 import Bm25Encoder
 from rag.store.client import META_POINT_ID, ClientStore
 from rag.store.factory import open_store

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError, IndexStoreError
-from rag.store.base import META_KIND, Filters, PointData, ScoredRecord, VectorStore
+from rag.models import Filters
+from rag.store.base import META_KIND, PointData, ScoredRecord, VectorStore
 from rag.store.bm25 import Bm25Encoder
 from rag.store.client import ClientStore
 from rag.store.edge import EdgeStore

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError, IndexLockedError, IndexStoreError
+from rag.models import Filters
 from rag.settings import load_settings
-from rag.store.base import Filters, PointData
+from rag.store.base import PointData
 from rag.store.bm25 import Bm25Encoder
 from rag.store.edge import META_FILE, EdgeStore
 from rag.store.factory import open_store

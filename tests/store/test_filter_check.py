@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from rag.errors import ConfigError
-from rag.store.base import Filters
+from rag.models import Filters
 from rag.store.filter_check import resolve_sources, undated_excluded
 from tests.conftest import make_settings
 

@@ -14,8 +14,7 @@ from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
 from rag.components.retrievers.hybrid_retriever import QueryVector, sparse_tuple
-from rag.models import EvidenceSentence, SearchHit
-from rag.store.base import Filters
+from rag.models import EvidenceSentence, Filters, SearchHit
 from rag.store.document_store import NewsDocumentStore
 
 

@@ -22,8 +22,7 @@ from rag.answer.selector import Candidate, candidates
 from rag.answer.span_ranker import TOP
 from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
-from rag.models import EvidenceSentence, SearchHit
-from rag.store.base import Filters
+from rag.models import EvidenceSentence, Filters, SearchHit
 from rag.store.document_store import NewsDocumentStore
 
 _READERS: dict[tuple[str, str, str], Reader] = {}

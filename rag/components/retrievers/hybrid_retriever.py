@@ -18,7 +18,7 @@ import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
-from rag.store.base import Filters
+from rag.models import Filters
 from rag.store.document_store import NewsDocumentStore, record_to_document
 
 FUSIONS = ("rrf", "dbsf", "dense", "bm25")

@@ -7,8 +7,7 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from rag.components.preprocessors.article_splitter import content_hash
-from rag.models import Article, Skipped
-from rag.store.base import Filters
+from rag.models import Article, Filters, Skipped
 from rag.store.document_store import NewsDocumentStore, point_id
 
 
