@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     import qdrant_edge as qe
 
-    from rag.store.edge import _edge_config
+    from rag.store.edge_requests import edge_config as _edge_config
 
     shard = qe.EdgeShard.load(args[0], _edge_config(int(args[1])))
     try:
