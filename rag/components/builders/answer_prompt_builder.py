@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 from haystack.dataclasses import ChatMessage
 
 from rag.answer import prompts
@@ -45,10 +45,3 @@ class AnswerPromptBuilder:
             ],
             "evidence": shown,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, max_evidence=self.max_evidence)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AnswerPromptBuilder:
-        return default_from_dict(cls, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 
 DEFAULT_LANGUAGES = ("it", "en", "fr", "de", "es", "pt")
 
@@ -28,13 +28,6 @@ class QueryLanguageDetector:
             ident = LanguageIdentifier.from_model_file(MODEL_FILE)
             ident.set_languages(self.languages)
             self._identifier = ident
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, languages=self.languages, default=self.default)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QueryLanguageDetector:
-        return default_from_dict(cls, data)
 
     def detect(self, text: str) -> str:
         self.warm_up()

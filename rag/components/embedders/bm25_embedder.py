@@ -6,9 +6,7 @@ at query time, so the same vectors work on Qdrant Edge and on a Qdrant server.
 
 from __future__ import annotations
 
-from typing import Any
-
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.store.bm25 import Bm25Encoder
@@ -27,13 +25,6 @@ class Bm25DocumentEmbedder:
     def warm_up(self) -> None:
         if self._encoder is None:
             self._encoder = Bm25Encoder(language=self.language)
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, language=self.language)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Bm25DocumentEmbedder:
-        return default_from_dict(cls, data)
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
@@ -64,13 +55,6 @@ class Bm25TextEmbedder:
     def warm_up(self) -> None:
         if self._encoder is None:
             self._encoder = Bm25Encoder(language=self.language)
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, language=self.language)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Bm25TextEmbedder:
-        return default_from_dict(cls, data)
 
     @component.output_types(sparse_embedding=SparseEmbedding)
     def run(self, text: str) -> dict[str, SparseEmbedding]:

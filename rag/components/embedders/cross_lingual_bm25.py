@@ -12,10 +12,9 @@ Measured on SQuAD-it DEV (English questions, BENCHMARKS.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.components.embedders.backend_embedders import BackendDocumentEmbedder
@@ -74,27 +73,6 @@ class CrossLingualBm25Embedder:
     def warm_up(self) -> None:
         self._words.warm_up()
         self._corpus_bm25()
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            model=self.model,
-            query_prompt=self.query_prompt,
-            corpus_language=self.corpus_language,
-            bm25_language=self.bm25_language,
-            neighbors=self.neighbors,
-            margin=self.margin,
-            max_words=self.max_words,
-            backend=self.backend,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CrossLingualBm25Embedder:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     def _bm25(self, language: str) -> Bm25Encoder:
         if language not in self._encoders:

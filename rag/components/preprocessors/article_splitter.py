@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 
 from rag.models import Article
 from rag.text.chunking import make_chunks
@@ -46,15 +45,6 @@ class ArticleSplitter:
         self.sentences_per_chunk = sentences_per_chunk
         self.overlap = overlap
         self.max_chars = max_chars
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self, sentences_per_chunk=self.sentences_per_chunk, overlap=self.overlap, max_chars=self.max_chars
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ArticleSplitter:
-        return default_from_dict(cls, data)
 
     @component.output_types(articles=list[Document], chunks=list[Document], sentences=list[Document])
     def run(self, articles: list[Article]) -> dict[str, list[Document]]:

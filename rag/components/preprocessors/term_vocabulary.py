@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 
 from rag.store.bm25 import Bm25Encoder
 from rag.store.document_store import NewsDocumentStore, point_id
@@ -36,16 +34,6 @@ class TermVocabulary:
     def warm_up(self) -> None:
         if self._bm25 is None:
             self._bm25 = Bm25Encoder(language=self.language)
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, document_store=self.document_store.to_dict(), language=self.language)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TermVocabulary:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     @component.output_types(terms=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.components.retrievers.hybrid_retriever import QueryVector, sparse_tuple
@@ -46,26 +46,6 @@ class EvidenceSentenceRanker:
         self.bm25_weight = bm25_weight
         self.bm25_weight_cross = bm25_weight_cross
         self.corpus_language = corpus_language
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            per_hit=self.per_hit,
-            rrf_k=self.rrf_k,
-            dense_weight=self.dense_weight,
-            bm25_weight=self.bm25_weight,
-            bm25_weight_cross=self.bm25_weight_cross,
-            corpus_language=self.corpus_language,
-            article_weight=self.article_weight,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvidenceSentenceRanker:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     def request(
         self,

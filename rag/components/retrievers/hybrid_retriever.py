@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.models import Filters
@@ -74,29 +74,6 @@ class QdrantHybridRetriever:
         self.corpus_language = corpus_language
         self.collapse_articles = collapse_articles
         self.sentence_weight = sentence_weight if kind == "chunk" and collapse_articles else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            kind=self.kind,
-            top_k=self.top_k,
-            candidates=self.candidates,
-            fusion=self.fusion,
-            rrf_k=self.rrf_k,
-            dense_weight=self.dense_weight,
-            bm25_weight=self.bm25_weight,
-            bm25_weight_cross=self.bm25_weight_cross,
-            corpus_language=self.corpus_language,
-            collapse_articles=self.collapse_articles,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QdrantHybridRetriever:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     def request(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_from_dict, default_to_dict
+from haystack import component
 
 from rag.components.preprocessors.article_splitter import content_hash
 from rag.models import Article, Filters, Skipped
@@ -18,16 +18,6 @@ class NewArticleRouter:
 
     def __init__(self, document_store: NewsDocumentStore) -> None:
         self.document_store = document_store
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, document_store=self.document_store.to_dict())
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NewArticleRouter:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     @component.output_types(new=list[Article], unchanged=list[Article], replaced=list[str], superseded=list[Skipped])
     def run(self, articles: list[Article]) -> dict[str, Any]:

@@ -13,9 +13,8 @@ one deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 
 from rag.store.document_store import NewsDocumentStore
 
@@ -27,16 +26,6 @@ class IndexWriter:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.document_store = document_store
         self.batch_size = batch_size
-
-    def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, document_store=self.document_store.to_dict(), batch_size=self.batch_size)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> IndexWriter:
-        data["init_parameters"]["document_store"] = NewsDocumentStore.from_dict(
-            data["init_parameters"]["document_store"]
-        )
-        return default_from_dict(cls, data)
 
     def _write(self, documents: Iterable[Document]) -> None:
         batch: list[Document] = []
