@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rag.components.preprocessors.article_splitter import content_hash
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
-from rag.models import Article, Filters, Skipped
+from rag.models import Article, Skipped
 from rag.store.base import VectorStore
 from rag.store.document_store import point_id
 
@@ -141,13 +141,7 @@ def recover(store: VectorStore) -> list[str]:
     meta = store.get_meta() or {}
     pending = list(meta.get("pending") or [])
     cleaned = []
-    for entry in pending:
-        if isinstance(entry, str):  # journals written before versions were recorded
-            unfinished = store.count("article", Filters(article_ids=[entry])) == 0
-            if unfinished and store.delete_article(entry):
-                cleaned.append(entry)
-            continue
-        article_id, version = entry
+    for article_id, version in pending:
         if store.retrieve([point_id(f"{article_id}@{version}")]):
             store.delete_article(article_id, version, keep=True)  # an old version left by a swap
         else:

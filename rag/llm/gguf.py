@@ -84,12 +84,6 @@ def ensure_gguf(cache_dir: Path, progress: Callable[[int, int], None] | None = N
     return target
 
 
-def verify_gguf(path: Path) -> None:
-    """Full SHA-256 check of a joined file (the stamp makes later starts skip it)."""
-    if _sha256(path) != GGUF_SHA256:
-        raise ModelError(f"{path} does not match the expected SHA-256", hint=f"delete {path}; it is rebuilt on use")
-
-
 # -- a GGUF file's own consistency: header, metadata and tensor extents against the file's size ----------
 
 #: (block size in elements, bytes per block) of the ggml tensor types, by type id (ggml.h).

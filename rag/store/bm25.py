@@ -9,7 +9,6 @@ time (the ``bm25`` sparse vector has the IDF modifier), over every point that ha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from qdrant_edge import Bm25, Bm25Config
 
@@ -39,15 +38,6 @@ class Bm25Encoder:
                 f"BM25 cannot be built for language {language!r}: {err}",
                 hint='use a Snowball language name such as "italian" or "english"',
             ) from err
-
-    def describe(self) -> dict[str, Any]:
-        """What shapes the stored BM25 vectors (worth keeping in the index manifest)."""
-        return {
-            "language": self.language,
-            "k": self._config.k,
-            "b": self._config.b,
-            "avg_len": self._config.avg_len,
-        }
 
     def embed_documents(self, texts: Iterable[str]) -> list[SparseTuple]:
         out: list[SparseTuple] = []

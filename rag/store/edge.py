@@ -207,8 +207,8 @@ class EdgeStore(VectorStore):
 
     def prefetch(self, max_fraction: float = 0.5) -> int:
         """Read the index's files once so that searches find them in memory: a search on a 100k-chunk
-        index otherwise reads ~120 pages from disk per new question (p50 50 -> 34 ms measured,
-        scripts/bench_search_faults.py). Skipped when the files exceed ``max_fraction`` of the memory
+        index otherwise reads pages from disk for each new question (BENCHMARKS.md, "Search latency at
+        scale"; scripts/bench_search_faults.py). Skipped when the files exceed ``max_fraction`` of the memory
         available. Returns the bytes read."""
         files = [p for p in (self.path / "segments").rglob("*") if p.is_file()]
         total = sum(p.stat().st_size for p in files)

@@ -1,13 +1,12 @@
 """Optimizing a Qdrant Edge index without stopping its searches.
 
-``EdgeShard.optimize()`` (HNSW builds, vacuum after deletes) holds Python's GIL for its whole run:
-measured on a 30k-vector shard, no other thread of the process ran for 12.8 s, so a serving
-process answered nothing, ``/healthz`` included (2 min 45 s after a 100k-line ingest). So the service
-never calls it in its own process. :func:`optimize_offline` copies the shard's files (flushed, under
-the store's write lock), optimizes the copy in a child process (``python -m rag.store.edge_optimize
-DIR``) while the service keeps searching its own shard, then swaps the optimized files in
-(0.1 s for 30k vectors) and re-applies the deletes made meanwhile. Any upsert made meanwhile, a
-cancel, or a failed child discards the copy: the live shard is never touched by it.
+``EdgeShard.optimize()`` (HNSW builds, vacuum after deletes) holds Python's GIL for its whole run,
+so a serving process would answer nothing meanwhile, ``/healthz`` included (the figures:
+docs/reliability.md). So the service never calls it in its own process. :func:`optimize_offline`
+copies the shard's files (flushed, under the store's write lock), optimizes the copy in a child
+process (``python -m rag.store.edge_optimize DIR``) while the service keeps searching its own shard,
+then swaps the optimized files in (a rename) and re-applies the deletes made meanwhile. Any upsert
+made meanwhile, a cancel, or a failed child discards the copy: the live shard is never touched by it.
 """
 
 from __future__ import annotations

@@ -61,10 +61,9 @@ def to_edge_filter(spec: FilterSpec) -> qe.Filter | None:
     )
 
 
-#: HNSW search width for dense legs. Qdrant's default (ef = ef_construct = 100) measured recall@10
-#: 0.90 (chunks) / 0.93 (sentences) against exact search at 100k chunks + 440k sentences (DEV
-#: question embeddings as queries, kind-filtered as here); 256 gives 0.976 / 0.988 for +1.7 / +2.7 ms
-#: per dense query (scripts/bench_search_scale.py). Small collections are scanned exactly anyway.
+#: HNSW search width for dense legs, above Qdrant's default (100) for recall against exact search at
+#: scale: BENCHMARKS.md, "HNSW recall against exact search" (scripts/bench_search_scale.py). Small
+#: collections are scanned exactly anyway.
 HNSW_EF = 256
 
 

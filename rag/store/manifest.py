@@ -9,7 +9,7 @@ from typing import Any
 from rag import __version__
 from rag.embedding.identity import model_checksum
 from rag.errors import IndexStoreError
-from rag.settings import LEGACY_BACKEND, SCHEMA_VERSION, Settings
+from rag.settings import SCHEMA_VERSION, Settings
 
 #: Settings that shape stored vectors: an index remembers them and re-applies them when opened.
 SHAPING = (
@@ -72,11 +72,17 @@ def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where:
     """An existing index decides how queries are embedded: take its shaping settings.
 
     A shaping setting given explicitly (an RAG_* variable, an option) that differs from the index's
-    is refused: the index's vectors were made another way, and mixing them is never done. Indexes
-    built before ``embedding.backend`` existed do not name one: they were built with torch."""
+    is refused: the index's vectors were made another way, and mixing them is never done. An index
+    whose manifest names no ``embedding.backend`` (built before backends were recorded) is refused:
+    ``rag reindex`` rebuilds it from its stored articles."""
     if not meta or "settings" not in meta:
         return settings
-    stored = {"embedding.backend": LEGACY_BACKEND, **meta["settings"]}
+    stored = dict(meta["settings"])
+    if "embedding.backend" not in stored:
+        raise IndexStoreError(
+            f"{where} was built before the embedding backend was recorded in an index",
+            hint=f"rebuild it from its stored articles: rag reindex --index {settings.index_dir()}",
+        )
     data = settings.model_dump()
     clashes = []
     for dotted in SHAPING:

