@@ -56,3 +56,12 @@ def seeds_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "seeds"
     shutil.copytree(SEEDS, dst)
     return dst
+
+
+@pytest.fixture()
+def fake_model() -> Iterator[None]:
+    """The deterministic fake encoder (tests/fakes.py) for this test: plumbing only, never quality."""
+    from tests.fakes import fake_encoder
+
+    with fake_encoder():
+        yield

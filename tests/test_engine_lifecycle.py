@@ -18,7 +18,8 @@ from rag.components.preprocessors.article_splitter import content_hash
 from rag.models import Article
 from tests.conftest import ROOT, make_settings
 
-pytestmark = pytest.mark.slow
+#: Plumbing (what is stored, swapped, recovered): the fake encoder, except where a child process ingests.
+pytestmark = pytest.mark.usefixtures("fake_model")
 
 ALFA = Article(
     "x1",
@@ -180,6 +181,7 @@ def _rag(*args: str, index: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # child processes load the real model
 def test_kill_9_during_a_folder_ingest_then_rerun_ends_with_every_article_once(tmp_path: Path) -> None:
     """70 files = two batches (64 + 6): killed while the second batch is being written."""
     from rag.engine import Engine

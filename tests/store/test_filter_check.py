@@ -11,9 +11,7 @@ import pytest
 from rag.errors import ConfigError
 from rag.models import Filters
 from rag.store.filter_check import resolve_sources, undated_excluded
-from tests.conftest import make_settings
-
-pytestmark = pytest.mark.slow
+from tests.fakes import fake_encoder, fake_settings
 
 ARTICLES = [
     {"id": "a1", "title": "Roma", "source": "ANSA", "date": "2024-07-19",
@@ -34,7 +32,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     folder = tmp_path_factory.mktemp("filters")
     feed = folder / "feed.jsonl"
     feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES), encoding="utf-8")
-    with Engine(make_settings(folder / "index")) as e:
+    with fake_encoder(), Engine(fake_settings(folder / "index")) as e:  # plumbing: no model needed
         e.ingest([feed])
         yield e
 
