@@ -20,11 +20,11 @@ from rag.answer.followup import Conversation, resolve
 from rag.answer.lookup import CANDIDATES, build_lookup, compare_candidates, judge
 from rag.answer.reader import describe as reader_info
 from rag.answer.verdict import Comparison, shipped_model
+from rag.embedding.configured import model_path
 from rag.errors import RagError
 from rag.ingest import IngestReport, ingest_articles, ingest_paths, recover
 from rag.models import AnswerResult, Article, CiteHit, CiteLookup, EvidenceSentence, Filters, SearchHit, SearchResult
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
-from rag.pipelines.embedders import model_path
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import Settings

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.components.preprocessors.article_splitter import content_hash
+from rag.components.ingest.article_splitter import content_hash
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
 from rag.models import Article, Skipped

@@ -36,10 +36,10 @@ SHARED = ROOT.parent / "shared" / "eval" / "squad_it"
 
 def _load_texts(corpus: Path, limit: int | None, kind: str) -> tuple[list[str], dict[str, list[str]]]:
     """Embedded texts in ingest order, and each article's sentence texts (for the question pairs)."""
-    from rag.components.preprocessors.article_splitter import ArticleSplitter
+    from rag.components.ingest.article_splitter import ArticleSplitter
+    from rag.embedding.configured import passage_embedder
     from rag.loaders.jsonl import load_jsonl
     from rag.models import Article
-    from rag.pipelines.embedders import passage_embedder
     from rag.settings import load_settings
 
     settings = load_settings()
@@ -90,7 +90,7 @@ def main() -> None:
     import torch
 
     from rag.embedding.backends import load_encoder
-    from rag.pipelines.embedders import model_path
+    from rag.embedding.configured import model_path
     from rag.settings import load_settings
 
     settings = load_settings()

@@ -139,7 +139,7 @@ def _read(
     from rag.answer.selector import candidates
     from rag.answer.spans import key_span, question_kind
     from rag.answer.verify import question_focus
-    from rag.components.readers.reader_answerer import article_sentences
+    from rag.components.answer.reader_answerer import article_sentences
 
     found = engine.search(q.text, top_k=k)
     evidence = select_evidence(found.hits, found.evidence, engine.settings.answer.evidence)

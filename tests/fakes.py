@@ -56,7 +56,7 @@ def fake_encoder() -> Iterator[None]:
     :class:`FakeEncoder`; the real model is never loaded."""
     import pytest
 
-    import rag.components.embedders.backend_embedders as embedders
+    import rag.embedding.haystack_embedders as embedders
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(embedders, "load_encoder", lambda _model, _runtime: FakeEncoder())

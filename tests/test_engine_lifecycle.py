@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.components.preprocessors.article_splitter import content_hash
+from rag.components.ingest.article_splitter import content_hash
 from rag.models import Article
 from tests.conftest import ROOT, make_settings
 
@@ -89,7 +89,7 @@ def test_a_changed_article_is_swapped_atomically_while_searches_run(tmp_path: Pa
 
 def _crash_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """Make the index writer stop at ``where`` as a killed process would (the journal stays pending)."""
-    from rag.components.writers import index_writer
+    from rag.components.ingest import index_writer
     from rag.store.document_store import NewsDocumentStore
 
     class Crash(BaseException):  # not an Exception: nothing on the way may catch it

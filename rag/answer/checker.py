@@ -8,7 +8,7 @@ from typing import Any
 from haystack import default_from_dict, default_to_dict
 
 from rag.answer.support import SupportChecker
-from rag.components.embedders.cross_lingual_bm25 import CrossLingualBm25Embedder
+from rag.components.search.cross_lingual_bm25 import CrossLingualBm25Embedder
 from rag.store.document_store import NewsDocumentStore
 
 

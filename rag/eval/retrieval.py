@@ -15,11 +15,11 @@ from typing import Any
 
 from haystack import Document
 
-from rag.components.classifiers.query_language import QueryLanguageDetector
-from rag.components.embedders.bm25_embedder import Bm25TextEmbedder
+from rag.components.ingest.bm25_embedder import Bm25TextEmbedder
+from rag.components.search.query_language import QueryLanguageDetector
+from rag.embedding.configured import passage_embedder
 from rag.engine import Engine
 from rag.eval.data import Question, load_questions, paragraph_classes
-from rag.pipelines.embedders import passage_embedder
 from rag.pipelines.query import bm25_query_embedder, make_ranker, make_retriever
 from rag.settings import Settings
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
 
-from rag.components.builders.answer_prompt_builder import AnswerPromptBuilder
-from rag.components.generators.extractive_answerer import ExtractiveAnswerer
-from rag.components.readers.reader_answerer import ReaderAnswerer
-from rag.components.routers.evidence_gate import EvidenceGate
-from rag.components.validators.answer_verifier import AnswerVerifier
+from rag.components.answer.answer_prompt_builder import AnswerPromptBuilder
+from rag.components.answer.answer_verifier import AnswerVerifier
+from rag.components.answer.evidence_gate import EvidenceGate
+from rag.components.answer.extractive_answerer import ExtractiveAnswerer
+from rag.components.answer.reader_answerer import ReaderAnswerer
 from rag.llm.generators import make_generator
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore

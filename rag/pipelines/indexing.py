@@ -6,12 +6,12 @@ from __future__ import annotations
 from haystack import Pipeline
 from haystack.components.joiners import DocumentJoiner
 
-from rag.components.embedders.bm25_embedder import Bm25DocumentEmbedder
-from rag.components.preprocessors.article_splitter import ArticleSplitter
-from rag.components.preprocessors.term_vocabulary import TermVocabulary
-from rag.components.routers.new_article_router import NewArticleRouter
-from rag.components.writers.index_writer import IndexWriter
-from rag.pipelines.embedders import passage_embedder
+from rag.components.ingest.article_splitter import ArticleSplitter
+from rag.components.ingest.bm25_embedder import Bm25DocumentEmbedder
+from rag.components.ingest.index_writer import IndexWriter
+from rag.components.ingest.new_article_router import NewArticleRouter
+from rag.components.ingest.term_vocabulary import TermVocabulary
+from rag.embedding.configured import passage_embedder
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
 

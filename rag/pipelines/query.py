@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from haystack import Pipeline
 
-from rag.components.classifiers.query_language import QueryLanguageDetector
-from rag.components.embedders.cross_lingual_bm25 import CrossLingualBm25Embedder
-from rag.components.rankers.evidence_ranker import EvidenceSentenceRanker
-from rag.components.retrievers.hybrid_retriever import QdrantHybridRetriever
-from rag.pipelines.embedders import query_embedder
+from rag.components.search.cross_lingual_bm25 import CrossLingualBm25Embedder
+from rag.components.search.evidence_ranker import EvidenceSentenceRanker
+from rag.components.search.hybrid_retriever import QdrantHybridRetriever
+from rag.components.search.query_language import QueryLanguageDetector
+from rag.embedding.configured import query_embedder
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
 

@@ -39,8 +39,8 @@ from rag.answer.evidence import Evidence
 from rag.answer.spans import key_span
 from rag.answer.support import SupportChecker, normalize_number
 from rag.answer.verify import DraftClaim, build_citations, locate
-from rag.components.generators.extractive_answerer import ExtractiveAnswerer
-from rag.components.validators.answer_verifier import AnswerVerifier
+from rag.components.answer.answer_verifier import AnswerVerifier
+from rag.components.answer.extractive_answerer import ExtractiveAnswerer
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.models import Article, Citation, EvidenceSentence

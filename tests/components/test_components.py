@@ -10,13 +10,13 @@ import pytest
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.classifiers.query_language import QueryLanguageDetector
-from rag.components.embedders.bm25_embedder import Bm25DocumentEmbedder, Bm25TextEmbedder
-from rag.components.preprocessors.article_splitter import ArticleSplitter, content_hash
-from rag.components.rankers.evidence_ranker import EvidenceSentenceRanker
-from rag.components.retrievers.hybrid_retriever import QdrantHybridRetriever
-from rag.components.routers.new_article_router import NewArticleRouter
-from rag.components.writers.index_writer import IndexWriter
+from rag.components.ingest.article_splitter import ArticleSplitter, content_hash
+from rag.components.ingest.bm25_embedder import Bm25DocumentEmbedder, Bm25TextEmbedder
+from rag.components.ingest.index_writer import IndexWriter
+from rag.components.ingest.new_article_router import NewArticleRouter
+from rag.components.search.evidence_ranker import EvidenceSentenceRanker
+from rag.components.search.hybrid_retriever import QdrantHybridRetriever
+from rag.components.search.query_language import QueryLanguageDetector
 from rag.models import Article
 from rag.store.document_store import NewsDocumentStore
 from rag.store.edge import EdgeStore
@@ -179,7 +179,7 @@ def _filters(**kw: object):  # type: ignore[no-untyped-def]
 
 
 def test_term_vocabulary_emits_new_non_stopword_terms_once(store: NewsDocumentStore) -> None:
-    from rag.components.preprocessors.term_vocabulary import TermVocabulary
+    from rag.components.ingest.term_vocabulary import TermVocabulary
 
     docs = [Document(content="Gli Stati Uniti hanno 900 soldati in Siria e nella Siria orientale.")]
     terms = TermVocabulary(store).run(docs)["terms"]

@@ -36,7 +36,7 @@ def _settings(backend: str, **extra: Any) -> Settings:
 
 @pytest.mark.parametrize("backend", backends.BACKENDS)
 def test_the_setting_selects_the_backend_of_every_embedder(backend: str) -> None:
-    from rag.pipelines.embedders import passage_embedder, query_embedder
+    from rag.embedding.configured import passage_embedder, query_embedder
     from rag.pipelines.query import bm25_query_embedder
 
     s = _settings(backend)
@@ -55,7 +55,7 @@ def test_backend_from_env_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_embedder_round_trips_its_backend() -> None:
-    from rag.components.embedders.backend_embedders import BackendDocumentEmbedder, BackendTextEmbedder
+    from rag.embedding.haystack_embedders import BackendDocumentEmbedder, BackendTextEmbedder
 
     for cls in (BackendDocumentEmbedder, BackendTextEmbedder):
         data = cls(runtime="onnx-int8", model="m", token=None).to_dict()  # type: ignore[operator]
@@ -167,7 +167,7 @@ def test_non_torch_backends_need_a_local_folder(tmp_path: Path) -> None:
 
 
 def _cosines(backend: str) -> np.ndarray:
-    from rag.pipelines.embedders import model_path
+    from rag.embedding.configured import model_path
 
     model = model_path(load_settings())
     texts = [f"passage: {t}" for t in ITALIAN] + [f"query: {t}" for t in ITALIAN]

@@ -677,7 +677,7 @@ def test_the_table_has_enough_kinds() -> None:
 
 def test_ten_megabyte_article_loads_and_splits_with_exact_spans(tmp_path: Path) -> None:
     """10 MB in one article: the real loader and the indexing pipeline's splitter, spans exact, in seconds."""
-    from rag.components.preprocessors.article_splitter import ArticleSplitter
+    from rag.components.ingest.article_splitter import ArticleSplitter
     from rag.loaders import iter_inputs
 
     paragraph = "".join(

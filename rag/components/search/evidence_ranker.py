@@ -13,7 +13,7 @@ from typing import Any
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.retrievers.hybrid_retriever import QueryVector, sparse_tuple
+from rag.components.search.hybrid_retriever import QueryVector, sparse_tuple
 from rag.models import EvidenceSentence, Filters, SearchHit
 from rag.store.document_store import NewsDocumentStore
 

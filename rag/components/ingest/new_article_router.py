@@ -6,7 +6,7 @@ from typing import Any
 
 from haystack import component
 
-from rag.components.preprocessors.article_splitter import content_hash
+from rag.components.ingest.article_splitter import content_hash
 from rag.models import Article, Filters, Skipped
 from rag.store.document_store import NewsDocumentStore, point_id
 

@@ -103,7 +103,7 @@ class AnswerVerifier(CheckerComponent):
         reader_claims: list[DraftClaim],
     ) -> list[DraftClaim]:
         from rag.answer.spans import needs_reasoning
-        from rag.components.readers.reader_answerer import shared_reader
+        from rag.components.answer.reader_answerer import shared_reader
 
         assert self.reader is not None
         base, cache, min_margin = self.reader

