@@ -8,17 +8,12 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ui.render import details
+
 
 def _details(source: str | None, date: str | None, url: str | None) -> str:
     """`` · source · date · link`` (what of them an article has), escaped; links only when http(s)."""
-    parts = []
-    if source:
-        parts.append(f"<span class='src-source'>{escape(source)}</span>")
-    if date:
-        parts.append(f"<span class='src-date'>{escape(date)}</span>")
-    if url and url.startswith(("http://", "https://")):
-        parts.append(f"<a class='src-link' href='{escape(url, quote=True)}' target='_blank' rel='noopener'>link</a>")
-    return "".join(f" · {p}" for p in parts)
+    return "".join(f" · {p}" for p in details(source, date, url))
 
 
 def _open_attrs(article_id: str, start: int | None = None, end: int | None = None) -> str:

@@ -9,15 +9,20 @@ from typing import Any
 from rag.answer.export import reference
 
 
-def _meta(title: str, source: str | None, date: str | None, url: str | None) -> str:
-    parts = [f"<span class='src-title'>{escape(title)}</span>"]
+def details(source: str | None, date: str | None, url: str | None) -> list[str]:
+    """Source, date and link (what of them an article has), escaped; links only when http(s)."""
+    parts = []
     if source:
         parts.append(f"<span class='src-source'>{escape(source)}</span>")
     if date:
         parts.append(f"<span class='src-date'>{escape(date)}</span>")
     if url and url.startswith(("http://", "https://")):
         parts.append(f"<a class='src-link' href='{escape(url, quote=True)}' target='_blank' rel='noopener'>link</a>")
-    return " · ".join(parts)
+    return parts
+
+
+def _meta(title: str, source: str | None, date: str | None, url: str | None) -> str:
+    return " · ".join([f"<span class='src-title'>{escape(title)}</span>", *details(source, date, url)])
 
 
 def _meta_of(c: dict[str, Any]) -> str:

@@ -5,8 +5,8 @@ an article or a question can add markup or attributes."""
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 
+from tests.ui.html_tags import Tags as _Tags
 from ui import browse
 from ui.filters import to_filters, typed_dates_js
 from ui.search import open_target
@@ -17,15 +17,6 @@ IMG = '<img src=x onerror="alert(1)">'
 TEXT = f"Titolo {EVIL}\n\nIl ponte è lungo 412 metri. Fu aperto nel 2020."
 S1 = (TEXT.index("Il ponte"), TEXT.index(" Fu aperto"))
 S2 = (TEXT.index("Fu aperto"), len(TEXT))
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
 
 
 def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:

@@ -3,8 +3,7 @@ cited sentence is marked at its exact offsets (the source browser's HTML: tests/
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
+from tests.ui.html_tags import Tags as _Tags
 from ui import render
 
 EVIL = "<script>alert(1)</script>"
@@ -99,15 +98,6 @@ def test_each_citation_offers_its_formatted_reference_escaped() -> None:
     parser.feed(button)
     assert dict(parser.tags[0][1])["data-ref"] == reference(c)  # the browser gets back exactly the reference
     assert button in render.sources_html({"abstained": False, "citations": [c]}, active=None, articles={})
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
 
 
 def test_no_field_can_add_markup_or_attributes() -> None:
