@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
 
+from rag import models as m
 from rag.answer.compose import Composer
 from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
@@ -22,12 +23,12 @@ from rag.answer.reader import describe as reader_info
 from rag.answer.verdict import Comparison, shipped_model
 from rag.embedding.configured import model_path
 from rag.errors import RagError
-from rag.ingest import IngestReport, ingest_articles, ingest_paths, recover
-from rag.models import AnswerResult, Article, CiteHit, CiteLookup, EvidenceSentence, Filters, SearchHit, SearchResult
+from rag.ingest import ingest_articles, ingest_paths, recover
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import Settings
+from rag.store.base import VectorStore
 from rag.store.document_store import NewsDocumentStore, point_id
 from rag.store.factory import open_store
 from rag.store.filter_check import resolve_sources, undated_notice
@@ -50,8 +51,9 @@ def _summary(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class Engine:
-    def __init__(self, settings: Settings) -> None:
-        self.store = open_store(settings)
+    def __init__(self, settings: Settings, store: VectorStore | None = None) -> None:
+        """``store``: an open store to use (and close) instead of the one ``settings`` names."""
+        self.store = store if store is not None else open_store(settings)
         try:
             meta = self.store.get_meta()
             check_schema(meta, settings)
@@ -140,11 +142,11 @@ class Engine:
         paths: Sequence[Path],
         *,
         batch_size: int = 64,
-        on_progress: Callable[[int, IngestReport], None] | None = None,
+        on_progress: Callable[[int, m.IngestReport], None] | None = None,
         origin_base: Path | None = None,
         origin_label: str = "",
         optimize: bool = True,
-    ) -> IngestReport:
+    ) -> m.IngestReport:
         """Ingest files/folders; ``on_progress(articles_done_in_batch, report)`` after each batch.
 
         ``origin_base``: origins under this folder are recorded relative to it, after ``origin_label``
@@ -160,12 +162,12 @@ class Engine:
             optimize=optimize,
         )
 
-    def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
+    def ingest_articles(self, articles: Iterable[m.Article]) -> m.IngestReport:
         return ingest_articles(self, articles)
 
     # -- articles --------------------------------------------------------------------------------
     def list_articles(
-        self, *, filters: Filters | None = None, limit: int = 50, offset: str | None = None
+        self, *, filters: m.Filters | None = None, limit: int = 50, offset: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of article summaries (no text), in id order, and the offset of the next page."""
         page, next_offset = self.store.scroll("article", filters, limit=limit, offset=offset)
@@ -173,7 +175,7 @@ class Engine:
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         """The stored article: text, metadata and its sentences' spans (for highlighting)."""
-        page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
+        page, _ = self.store.scroll("article", m.Filters(article_ids=[article_id]), limit=1)
         if not page:
             return None
         p = page[0].payload
@@ -195,8 +197,8 @@ class Engine:
 
     # -- queries ---------------------------------------------------------------------------------
     def search(
-        self, query: str, *, top_k: int | None = None, filters: Filters | None = None, read: bool | None = None
-    ) -> SearchResult:
+        self, query: str, *, top_k: int | None = None, filters: m.Filters | None = None, read: bool | None = None
+    ) -> m.SearchResult:
         """``read``: put the sentence holding the reader's answer first (default: ``retrieval.read_evidence``;
         answers read for themselves)."""
         if not query.strip():
@@ -211,7 +213,7 @@ class Engine:
             if (self.settings.retrieval.read_evidence if read is None else read) and hits:
                 terms = list(out["bm25"]["sparse_embedding"].indices)
                 evidence = self._read_first(query, hits, evidence, terms)
-        return SearchResult(
+        return m.SearchResult(
             query=query,
             language=out["language"]["language"],
             hits=hits,
@@ -222,7 +224,7 @@ class Engine:
         )
 
     def _read_first(
-        self, query: str, hits: list[SearchHit], evidence: list[EvidenceSentence], terms: list[int]
+        self, query: str, hits: list[m.SearchHit], evidence: list[m.EvidenceSentence], terms: list[int]
     ) -> list[Any]:
         """The evidence with the sentence that holds the reader's answer first (when it finds one)."""
         from rag.pipelines.ask import make_reader_answerer, uses_reader
@@ -233,13 +235,13 @@ class Engine:
         if found is None or found[1] < found[2]:
             return evidence
         c = found[0]
-        first = EvidenceSentence(hits[c.hit].article_id, c.sentence_id, c.start, c.end, c.text, score=found[1])
+        first = m.EvidenceSentence(hits[c.hit].article_id, c.sentence_id, c.start, c.end, c.text, score=found[1])
         return [first, *[ev for ev in evidence if ev.sentence_id != c.sentence_id]]
 
-    def cite(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> list[CiteHit]:
+    def cite(self, claim: str, *, top_k: int = 5, filters: m.Filters | None = None) -> list[m.CiteHit]:
         return self.lookup(claim, top_k=top_k, filters=filters).citations
 
-    def lookup(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> CiteLookup:
+    def lookup(self, claim: str, *, top_k: int = 5, filters: m.Filters | None = None) -> m.CiteLookup:
         """Citation lookup with a verdict (rag/answer/verdict.py): the sentences most likely to state
         the claim, best first, each judged, and whether the archive supports it, states it with
         another value, or does not say it."""
@@ -249,7 +251,7 @@ class Engine:
         return build_lookup(claim, docs, judge(comparisons, shipped_model()), top_k)
 
     def cite_candidates(
-        self, claim: str, *, k: int = CANDIDATES, filters: Filters | None = None
+        self, claim: str, *, k: int = CANDIDATES, filters: m.Filters | None = None
     ) -> tuple[list[Any], list[Comparison]]:
         """The cite pipeline's ``k`` candidate sentences (retriever order), each compared with the claim."""
         filters = resolve_sources(self.store, filters)
@@ -300,10 +302,10 @@ class Engine:
         question: str,
         *,
         answerer: str | None = None,
-        filters: Filters | None = None,
+        filters: m.Filters | None = None,
         conversation: Conversation | None = None,
         on_token: Callable[[str], None] | None = None,
-    ) -> AnswerResult:
+    ) -> m.AnswerResult:
         """A short answer whose every claim cites a supporting sentence, or an abstention."""
         from rag.llm.generators import choose_answerer, diagnose_failure
 
@@ -392,5 +394,5 @@ class Engine:
         return result
 
     def article_text(self, article_id: str) -> str | None:
-        page, _ = self.store.scroll("article", Filters(article_ids=[article_id]), limit=1)
+        page, _ = self.store.scroll("article", m.Filters(article_ids=[article_id]), limit=1)
         return page[0].payload.get("text") if page else None

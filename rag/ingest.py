@@ -7,41 +7,19 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rag.components.ingest.article_splitter import content_hash
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
-from rag.models import Article, Skipped
+from rag.models import Article, IngestReport, Skipped
 from rag.store.base import VectorStore
 from rag.store.document_store import point_id
 
 if TYPE_CHECKING:
     from rag.engine import Engine
-
-
-@dataclass
-class IngestReport:
-    files: int = 0
-    articles: int = 0
-    unchanged: int = 0
-    replaced: int = 0
-    sentences: int = 0
-    chunks: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
-    #: ids of articles an interrupted ingest left unfinished (removed when the index opened) that this
-    #: run wrote again
-    resumed: list[str] = field(default_factory=list)
-    #: groups of look-alike articles (numbers aside) of this ingest, largest first: {"count", "example"}
-    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
-    #: files whose encoding was guessed, not declared: {"origin", "encoding"} ("Windows-1252")
-    decoded: list[dict[str, str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 Progress = Callable[[int, IngestReport], None]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rag.errors import ConfigError
@@ -271,3 +272,55 @@ def _parse_date(name: str, value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{name} {value!r} is not a date", hint="write dates as YYYY-MM-DD") from err
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    articles: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    #: ids of articles an interrupted ingest left unfinished (removed when the index opened) that this
+    #: run wrote again
+    resumed: list[str] = field(default_factory=list)
+    #: groups of look-alike articles (numbers aside) of this ingest, largest first: {"count", "example"}
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    #: files whose encoding was guessed, not declared: {"origin", "encoding"} ("Windows-1252")
+    decoded: list[dict[str, str]] = field(default_factory=list)
+    #: when ``skipped`` lists only the first skips (a service job's report): how many there were in all,
+    #: and how many of each kind (rag.jobs.summarize_report); None: ``skipped`` is complete
+    skipped_total: int | None = None
+    skipped_by_kind: dict[str, int] = field(default_factory=dict)
+    #: the service that ingested the files, when the CLI handed them over (rag/remote.py)
+    via: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IngestReport:
+        """A report as the API gives it (unknown keys ignored, missing ones at their defaults)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["skipped"] = [Skipped(s["origin"], s["reason"]) for s in data.get("skipped") or []]
+        return cls(**values)
+
+    @property
+    def skipped_count(self) -> int:
+        return self.skipped_total if self.skipped_total is not None else len(self.skipped)
+
+    def absorb(self, other: IngestReport, origin: Callable[[str], str] = lambda o: o) -> None:
+        """Adds ``other``'s counts and lists to this report; ``origin`` renames its origins."""
+        for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        self.skipped_total = self.skipped_count + other.skipped_count
+        self.skipped.extend(Skipped(origin(s.origin), s.reason) for s in other.skipped)
+        for kind, n in other.skipped_by_kind.items():
+            self.skipped_by_kind[kind] = self.skipped_by_kind.get(kind, 0) + n
+        self.near_duplicates.extend(other.near_duplicates)
+        self.decoded.extend({**d, "origin": origin(d.get("origin", ""))} for d in other.decoded)
+        self.resumed.extend(other.resumed)

@@ -18,7 +18,7 @@ import httpx
 
 from rag.errors import RagError
 from rag.loaders import SUPPORTED_EXTENSIONS, list_files
-from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, Filters, SearchHit, Skipped
+from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, Filters, IngestReport, SearchHit, Skipped
 
 #: Files per upload request.
 BATCH = 50
@@ -31,7 +31,7 @@ def ingest_via_service(
     token: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     timeout_s: float = 3600.0,
-) -> dict[str, Any]:
+) -> IngestReport:
     """Upload the files to the service and wait for their jobs; returns one merged ingest report."""
     for p in paths:
         if not Path(p).exists():
@@ -44,12 +44,9 @@ def ingest_via_service(
     ]
     files = [f for f in files if f.suffix.lower() in SUPPORTED_EXTENSIONS]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    merged: dict[str, Any] = {
-        "files": 0, "articles": 0, "unchanged": 0, "replaced": 0, "sentences": 0, "chunks": 0,
-        "skipped": [{"origin": s.origin, "reason": s.reason} for s in skipped], "seconds": 0.0, "via": url,
-        "near_duplicates": [], "decoded": [], "skipped_total": len(skipped),
-        "skipped_by_kind": {"unsupported file type": len(skipped)} if skipped else {},
-    }  # fmt: skip
+    merged = IngestReport(skipped=skipped, skipped_total=len(skipped), via=url)
+    if skipped:
+        merged.skipped_by_kind["unsupported file type"] = len(skipped)
     started = time.monotonic()
     with httpx.Client(base_url=url, headers=headers, timeout=120.0) as client:
         for i in range(0, len(files), BATCH):
@@ -66,25 +63,15 @@ def ingest_via_service(
                     on_progress(i + int(job["done"]), len(files))
             if job["state"] == "failed":
                 raise RagError(f"the service failed ingest job {job['job_id']}: {job['error']}")
-            report = job["report"] or {}
-            for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks"):
-                merged[key] += int(report.get(key, 0))
+
+            def local(origin: str, names: dict[str, str] = names) -> str:
+                """ "upload <job>/name[:line]" -> the local path of that file [:line]."""
+                base, _, line = origin.split("/", 1)[-1].partition(":")
+                return names.get(base, base) + (f":{line}" if line else "")
+
             # a job's report lists its first skips and counts the rest (rag.jobs.summarize_report)
-            merged["skipped_total"] += int(report.get("skipped_total", len(report.get("skipped", []))))
-            merged["near_duplicates"].extend(report.get("near_duplicates") or [])
-            for item in report.get("decoded") or []:
-                base, _, line = str(item.get("origin", "")).split("/", 1)[-1].partition(":")
-                origin = names.get(base, base) + (f":{line}" if line else "")
-                merged["decoded"].append({"origin": origin, "encoding": item.get("encoding", "")})
-            for kind, n in (report.get("skipped_by_kind") or {}).items():
-                merged["skipped_by_kind"][kind] = merged["skipped_by_kind"].get(kind, 0) + int(n)
-            for item in report.get("skipped", []):
-                origin = str(item.get("origin", "")).split("/", 1)[-1]  # "upload <job>/name[:line]"
-                base, _, line = origin.partition(":")
-                merged["skipped"].append(
-                    {"origin": names.get(base, base) + (f":{line}" if line else ""), "reason": item["reason"]}
-                )
-    merged["seconds"] = round(time.monotonic() - started, 3)
+            merged.absorb(IngestReport.from_dict(job["report"] or {}), local)
+    merged.seconds = round(time.monotonic() - started, 3)
     return merged
 
 

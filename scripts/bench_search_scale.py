@@ -561,7 +561,7 @@ def measure_edge(args: argparse.Namespace, n: int, variant: str) -> dict:
 
 def measure_peer(args: argparse.Namespace, n: int) -> dict:
     """qdrant-client local mode (``:memory:``), the same points written through ``ClientStore``."""
-    import rag.engine as engine_mod
+    from rag.engine import Engine
     from rag.store.client import ClientStore
 
     dev = DevData(args.out, args.corpus)
@@ -575,9 +575,8 @@ def measure_peer(args: argparse.Namespace, n: int) -> dict:
     report["build"]["points"] = store.count()
     report["disk_mb"] = 0.0
     del dev
-    engine_mod.open_store = lambda _settings: store  # type: ignore[assignment]
     queries = load_queries(args.questions, args.peer_queries, args.seed)
-    with engine_mod.Engine(base_settings()) as engine:
+    with Engine(base_settings(), store=store) as engine:
         engine.warm_up()
         report["prefetched_mb"] = round(engine.store.prefetch() / 2**20) if args.prefetch else 0
         report["latency"] = measure_engine(engine, queries, args.warmup)

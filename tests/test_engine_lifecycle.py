@@ -250,3 +250,19 @@ def test_delete_removes_every_point_of_the_article_and_nothing_else(tmp_path: Pa
         assert {k: engine.store.count(k, Filters(article_ids=["y1"])) for k in kinds} == other
         assert all(h.article_id != "x1" for h in engine.cite("il ponte di Messina apre a marzo", top_k=10))
         assert engine.get_article("x1") is None and engine.delete_article("x1") == 0
+
+
+def test_an_injected_store_is_used_and_closed(tmp_path: Path) -> None:
+    """``Engine(settings, store=...)``: benchmarks and tests hand it a store instead of patching the factory."""
+    from rag.engine import Engine
+    from rag.store.client import ClientStore
+
+    store = ClientStore(":memory:", "injected")
+    with Engine(make_settings(tmp_path / "never-created"), store=store) as engine:
+        assert engine.store is store
+        engine.ingest_articles([ALFA, OTHER])
+        assert store.count("article") == 2
+        assert engine.search("porto di Genova").hits[0].article_id == "y1"
+    assert not (tmp_path / "never-created").exists()
+    with pytest.raises(Exception):  # noqa: B017 - closed: any use fails
+        store.count("article")

@@ -9,26 +9,10 @@ import typer
 from rich.markup import escape
 
 from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, out, progress_bar, settings_for
+from rag.models import IngestReport
 
 
-class _Report:
-    """An ingest report received from the service, shaped like the engine's."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        from rag.models import Skipped
-
-        self.data = data
-        for key in ("files", "articles", "unchanged", "replaced", "sentences", "chunks", "seconds"):
-            setattr(self, key, data[key])
-        self.skipped = [Skipped(x["origin"], x["reason"]) for x in data["skipped"]]
-        self.skipped_total = int(data.get("skipped_total", len(self.skipped)))
-        self.resumed = list(data.get("resumed", []))
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.data
-
-
-def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> Any:
+def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> IngestReport:
     from rag.loaders import count_inputs
 
     total = count_inputs(paths)
@@ -46,7 +30,7 @@ def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> Any:
         return engine.ingest(paths, on_progress=progress)
 
 
-def _ingest_via_service(paths: list[Path], index: Path | None, json_out: bool) -> dict[str, Any] | None:
+def _ingest_via_service(paths: list[Path], index: Path | None, json_out: bool) -> IngestReport | None:
     from rag.remote import ingest_via_service, service_token
     from rag.service import running_service
 
@@ -75,14 +59,14 @@ def ingest(
     try:
         report = _ingest_here(paths, index, json_out)
     except IndexLockedError:
-        data = _ingest_via_service(paths, index, json_out)
-        if data is None:
+        handed = _ingest_via_service(paths, index, json_out)
+        if handed is None:
             raise
-        report = _Report(data)
+        report = handed
     if json_out:
         dump(report.to_dict())
         return
-    total = int(getattr(report, "skipped_total", len(report.skipped)))
+    total = report.skipped_count
     out.print(
         f"[bold]{report.articles}[/] articles indexed ({report.sentences} sentences, {report.chunks} chunks), "
         f"{report.unchanged} unchanged, {report.replaced} replaced, {total} skipped "
@@ -91,16 +75,14 @@ def ingest(
     for s in report.skipped:
         out.print(f"  [yellow]skipped[/] {escape(s.origin)}: {escape(s.reason)}")
     if total > len(report.skipped):
-        kinds = ", ".join(f"{k}: {n}" for k, n in getattr(report, "data", {}).get("skipped_by_kind", {}).items())
+        kinds = ", ".join(f"{k}: {n}" for k, n in report.skipped_by_kind.items())
         out.print(f"  … {total - len(report.skipped)} more skipped ({escape(kinds)})")
-    decoded = report.data.get("decoded", []) if isinstance(report, _Report) else report.decoded
-    for d in decoded:
+    for d in report.decoded:
         out.print(
             f"  [yellow]decoded as {escape(d['encoding'])}:[/] {escape(d['origin'])} (not UTF-8; if its accents "
             "look wrong in the quotes, save it as UTF-8 and ingest it again)"
         )
-    groups = report.data.get("near_duplicates", []) if isinstance(report, _Report) else report.near_duplicates
-    for group in groups:
+    for group in report.near_duplicates:
         out.print(
             f"  [yellow]look-alike articles:[/] {group['count']} differ only in their numbers, e.g. "
             f"«{escape(group['example'])}»: a flood like this can crowd other articles out of the answers"
