@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from haystack import Pipeline
 
 from rag import models as m
+from rag.answer.checker import IndexChecker, index_checker
 from rag.answer.compose import Composer
 from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
@@ -68,6 +69,7 @@ class Engine:
         self._search: Pipeline | None = None
         self._cite: Pipeline | None = None
         self._answer: dict[str, Pipeline] = {}
+        self._support: IndexChecker | None = None
         self._local: LocalLLM | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -292,7 +294,10 @@ class Engine:
     def answer_pipeline(self, kind: str) -> Pipeline:
         if kind not in self._answer:
             local = self.local_llm if kind == "local" else None
-            pipeline = build_answer_pipeline(self.settings, self.doc_store, self.model, kind, local=local)
+            # one support checker for every answer pipeline (rag/answer/checker.py)
+            self._support = self._support or index_checker(self.settings, self.doc_store, self.model)
+            args = (self.settings, self.doc_store, self.model, kind)
+            pipeline = build_answer_pipeline(*args, local=local, support=self._support)
             pipeline.warm_up()
             self._answer[kind] = pipeline
         return self._answer[kind]
@@ -322,17 +327,11 @@ class Engine:
         )
         language = found.language
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
+        translate = language == "en" and self.settings.retrieval.corpus_language == "it"
+        timings = {"search_ms": round(1000 * found.seconds, 1)}
         composer = Composer(
-            question,
-            standalone,
-            language,
-            self.article_text,
-            conversation,
-            translate=language == "en" and self.settings.retrieval.corpus_language == "it",
-            started=started,
-            timings={"search_ms": round(1000 * found.seconds, 1)},
+            question, standalone, language, self.article_text, conversation, translate, started, timings
         )
-
         t0 = time.perf_counter()
         stream = None
         if on_token is not None and kind != "extractive":

@@ -1,5 +1,6 @@
-"""The support checker of an index: Snowball stems of the archive language plus the index's
-query embedder for cross-lingual words and names."""
+"""The support checker of an index, one per engine, shared by the answer components that check
+support (the evidence gate, the extractive answerer, the LLM answer verifier): Snowball stems of the
+archive's language plus the index's word embeddings for cross-lingual words and names."""
 
 from __future__ import annotations
 
@@ -8,58 +9,29 @@ from typing import Any
 from haystack import default_from_dict, default_to_dict
 
 from rag.answer.support import SupportChecker
-from rag.components.search.cross_lingual_bm25 import CrossLingualBm25Embedder
+from rag.embedding.words import WordEmbedder
 from rag.store.document_store import NewsDocumentStore
 
 
-def make_checker(
-    store: NewsDocumentStore,
-    model: str,
-    *,
-    query_prompt: str,
-    corpus_language: str,
-    bm25_language: str,
-    min_claim_similarity: float,
-    backend: str = "torch",
-) -> SupportChecker:
-    words = CrossLingualBm25Embedder(
-        store,
-        model,
-        query_prompt=query_prompt,
-        corpus_language=corpus_language,
-        bm25_language=bm25_language,
-        backend=backend,
-    )
-    words.warm_up()
-    return SupportChecker(
-        corpus_bm25_language=bm25_language,
-        embed=words.embed_texts,
-        word_vectors=words.word_vectors,
-        min_similarity=min_claim_similarity,
-    )
+class IndexChecker:
+    """Builds its :class:`SupportChecker` on first use (never at import or construction), so a
+    pipeline can be built, serialised and rebuilt without loading a model."""
 
-
-class CheckerComponent:
-    """What the answer components that check support share: the index's store and query embedder
-    settings, a support checker built in ``warm_up`` (never at import), and their serialisation.
-    Subclasses call ``_init_checker`` from ``__init__`` and pass their own parameters to
-    ``_to_dict``."""
-
-    def _init_checker(
+    def __init__(
         self,
         document_store: NewsDocumentStore,
         model: str,
         *,
-        query_prompt: str,
-        corpus_language: str,
-        bm25_language: str,
-        min_claim_similarity: float,
-        backend: str,
+        query_prompt: str = "query: ",
+        bm25_language: str = "italian",
+        min_claim_similarity: float = 0.85,
+        backend: str = "torch",
     ) -> None:
+        if not 0 <= min_claim_similarity <= 1:
+            raise ValueError(f"min_claim_similarity must be in [0, 1], got {min_claim_similarity}")
         self.document_store = document_store
         self.model = model
         self.query_prompt = query_prompt
-        self.corpus_language = corpus_language
         self.bm25_language = bm25_language
         self.min_claim_similarity = min_claim_similarity
         self.backend = backend
@@ -67,14 +39,13 @@ class CheckerComponent:
 
     def warm_up(self) -> None:
         if self._checker is None:
-            self._checker = make_checker(
-                self.document_store,
-                self.model,
-                query_prompt=self.query_prompt,
-                corpus_language=self.corpus_language,
-                bm25_language=self.bm25_language,
-                min_claim_similarity=self.min_claim_similarity,
-                backend=self.backend,
+            words = WordEmbedder(self.document_store, self.model, query_prompt=self.query_prompt, backend=self.backend)
+            words.warm_up()
+            self._checker = SupportChecker(
+                corpus_bm25_language=self.bm25_language,
+                embed=words.embed_texts,
+                word_vectors=words.word_vectors,
+                min_similarity=self.min_claim_similarity,
             )
 
     @property
@@ -83,21 +54,24 @@ class CheckerComponent:
         assert self._checker is not None
         return self._checker
 
-    def _to_dict(self, **own: Any) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
-            self,
-            document_store=self.document_store.to_dict(),
-            model=self.model,
-            query_prompt=self.query_prompt,
-            corpus_language=self.corpus_language,
-            bm25_language=self.bm25_language,
-            min_claim_similarity=self.min_claim_similarity,
-            backend=self.backend,
-            **own,
-        )
+            self, document_store=self.document_store, model=self.model, query_prompt=self.query_prompt,
+            bm25_language=self.bm25_language, min_claim_similarity=self.min_claim_similarity, backend=self.backend,
+        )  # fmt: skip
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Any:
-        params = data["init_parameters"]
-        params["document_store"] = NewsDocumentStore.from_dict(params["document_store"])
+    def from_dict(cls, data: dict[str, Any]) -> IndexChecker:
         return default_from_dict(cls, data)
+
+
+def index_checker(settings: Any, store: NewsDocumentStore, model: str) -> IndexChecker:
+    """The engine's checker, from its settings."""
+    return IndexChecker(
+        store,
+        model,
+        query_prompt=settings.embedding.query_prompt,
+        bm25_language=settings.retrieval.bm25_language,
+        min_claim_similarity=settings.answer.min_claim_similarity,
+        backend=settings.embedding.backend,
+    )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
 
+from rag.answer.checker import IndexChecker, index_checker
 from rag.components.answer.answer_prompt_builder import AnswerPromptBuilder
 from rag.components.answer.answer_verifier import AnswerVerifier
 from rag.components.answer.evidence_gate import EvidenceGate
@@ -20,15 +21,17 @@ if TYPE_CHECKING:
 
 
 def build_answer_pipeline(
-    settings: Settings, store: NewsDocumentStore, model: str, kind: str, *, local: LocalLLM | None = None
+    settings: Settings,
+    store: NewsDocumentStore,
+    model: str,
+    kind: str,
+    *,
+    local: LocalLLM | None = None,
+    support: IndexChecker | None = None,
 ) -> Pipeline:
-    common: dict[str, Any] = {
-        "query_prompt": settings.embedding.query_prompt,
-        "corpus_language": settings.retrieval.corpus_language,
-        "bm25_language": settings.retrieval.bm25_language,
-        "min_claim_similarity": settings.answer.min_claim_similarity,
-        "backend": settings.embedding.backend,
-    }
+    """``support``: the engine's one support checker, shared by every component that checks support
+    (a new one when not given)."""
+    support = support or index_checker(settings, store, model)
     a = settings.answer
     p = Pipeline()
     reads = kind == "extractive" and uses_reader(settings)
@@ -36,7 +39,12 @@ def build_answer_pipeline(
     if not reads or gated:
         names_only = reads and gated == "names"  # the reader's selector weighs similarity itself
         bars = (0.0, 0.0) if names_only else (a.min_similarity, a.min_similarity_cross)
-        gate = EvidenceGate(store, model, min_similarity=bars[0], min_similarity_cross=bars[1], **common)
+        gate = EvidenceGate(
+            support,
+            corpus_language=settings.retrieval.corpus_language,
+            min_similarity=bars[0],
+            min_similarity_cross=bars[1],
+        )
         p.add_component("gate", gate)
     if reads:
         p.add_component("answerer", make_reader_answerer(settings, store, model))
@@ -44,14 +52,14 @@ def build_answer_pipeline(
             p.connect("gate.evidence", "answerer.evidence")
         return p
     if kind == "extractive":
-        p.add_component("answerer", ExtractiveAnswerer(store, model, max_claims=a.extractive_claims, **common))
+        p.add_component("answerer", ExtractiveAnswerer(support, max_claims=a.extractive_claims))
         p.connect("gate.evidence", "answerer.evidence")
         return p
     p.add_component("prompt", AnswerPromptBuilder(max_evidence=a.llm_evidence))
     p.add_component("llm", make_generator(settings, kind, local))
     reads = llm_reads(settings)
     checked = (model, str(settings.embedding.cache_dir), None) if reads else None
-    p.add_component("verifier", AnswerVerifier(store, model, reader=checked, **common))
+    p.add_component("verifier", AnswerVerifier(support, reader=checked))
     if reads:  # the LLM gets the reader's ranked evidence and answer, and must say what the reader reads
         p.add_component("reader", make_reader_answerer(settings, store, model))
         p.connect("gate.evidence", "reader.evidence")

@@ -353,27 +353,13 @@ def components(engine: Engine) -> tuple[ExtractiveAnswerer, AnswerVerifier]:
     """The sentence-level extractive answerer (``answer.reader=false``) and the LLM answer verifier as
     ``Engine.ask`` builds them: the real support checker and embedder, over the module's index (its
     term vectors). The reader's spans have their own property test in tests/answer/test_reader.py."""
+    from rag.answer.checker import index_checker
+
     s = engine.settings
-    answerer = ExtractiveAnswerer(
-        engine.doc_store,
-        engine.model,
-        query_prompt=s.embedding.query_prompt,
-        corpus_language=s.retrieval.corpus_language,
-        bm25_language=s.retrieval.bm25_language,
-        max_claims=s.answer.extractive_claims,
-        min_claim_similarity=s.answer.min_claim_similarity,
-        backend=s.embedding.backend,
-    )
+    support = index_checker(s, engine.doc_store, engine.model)  # one checker, shared, as Engine.ask does
+    answerer = ExtractiveAnswerer(support, max_claims=s.answer.extractive_claims)
     answerer.warm_up()
-    verifier = AnswerVerifier(
-        engine.doc_store,
-        engine.model,
-        query_prompt=s.embedding.query_prompt,
-        corpus_language=s.retrieval.corpus_language,
-        bm25_language=s.retrieval.bm25_language,
-        min_claim_similarity=s.answer.min_claim_similarity,
-        backend=s.embedding.backend,
-    )
+    verifier = AnswerVerifier(support)
     verifier.warm_up()
     return answerer, verifier
 

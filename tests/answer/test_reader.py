@@ -162,7 +162,10 @@ def test_with_llm_reads_an_llm_claim_is_kept_only_where_the_reader_points(
     evidence = select_evidence(found.hits, found.evidence, seeded_engine.settings.answer.evidence)
     i = next(k for k, ev in enumerate(evidence) if SYRIA in ev.sentence.text)
     base, cache = base_and_cache
-    verifier = AnswerVerifier(seeded_engine.doc_store, seeded_engine.model, reader=(str(base), str(cache), None))
+    from rag.answer.checker import index_checker
+
+    support = index_checker(seeded_engine.settings, seeded_engine.doc_store, seeded_engine.model)
+    verifier = AnswerVerifier(support, reader=(str(base), str(cache), None))
 
     def claims(answer: str) -> list[Any]:
         reply = ChatMessage.from_assistant(json.dumps({"answer": answer, "evidence": i + 1}))

@@ -19,41 +19,24 @@ from typing import Any
 from haystack import component
 from haystack.dataclasses import ChatMessage
 
-from rag.answer.checker import CheckerComponent
+from rag.answer.checker import IndexChecker
 from rag.answer.evidence import Evidence
 from rag.answer.verify import DraftClaim, clean_claim, locate, parse_reply
-from rag.store.document_store import NewsDocumentStore
 from rag.text.sentences import split_sentences
 
 
 @component
-class AnswerVerifier(CheckerComponent):
-    def __init__(
-        self,
-        document_store: NewsDocumentStore,
-        model: str,
-        *,
-        query_prompt: str = "query: ",
-        corpus_language: str = "it",
-        bm25_language: str = "italian",
-        min_claim_similarity: float = 0.85,
-        backend: str = "torch",
-        reader: tuple[str, str, float | None] | None = None,
-    ) -> None:
+class AnswerVerifier:
+    def __init__(self, support: IndexChecker, *, reader: tuple[str, str, float | None] | None = None) -> None:
+        """``support``: the engine's support checker (rag/answer/checker.py)."""
+        self.support = support
         #: (base model folder, cache folder, min margin or None) of the reader, or None (match only)
-        self.reader = reader
-        self._init_checker(
-            document_store,
-            model,
-            query_prompt=query_prompt,
-            corpus_language=corpus_language,
-            bm25_language=bm25_language,
-            min_claim_similarity=min_claim_similarity,
-            backend=backend,
+        self.reader: tuple[str, str, float | None] | None = (
+            (str(reader[0]), str(reader[1]), reader[2]) if reader is not None else None  # a list after a round trip
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return self._to_dict(reader=list(self.reader) if self.reader else None)
+    def warm_up(self) -> None:
+        self.support.warm_up()
 
     @component.output_types(claims=list[DraftClaim], raw=str)
     def run(
@@ -69,7 +52,7 @@ class AnswerVerifier(CheckerComponent):
         if self.reader is not None:
             read = self._read(answer, picked, language, evidence, question, reader_claims or [])
             return {"claims": read, "raw": raw}
-        checker = self.checker
+        checker = self.support.checker
         if not answer or not evidence:
             return {"claims": [], "raw": raw}
         eligible = list(range(len(evidence)))
@@ -134,7 +117,9 @@ class AnswerVerifier(CheckerComponent):
                         break
                     continue
                 if derived:
-                    support = self.checker.check(claim, sentence, language, similarity=None, context=evidence[i].title)
+                    support = self.support.checker.check(
+                        claim, sentence, language, similarity=None, context=evidence[i].title
+                    )
                     if support.supported and {"terms", "similarity"} & set(support.passed):
                         claims.append(DraftClaim(claim, i, None, support.passed))
                         break

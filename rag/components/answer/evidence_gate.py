@@ -15,44 +15,32 @@ from typing import Any
 
 from haystack import component
 
-from rag.answer.checker import CheckerComponent
+from rag.answer.checker import IndexChecker
 from rag.answer.evidence import Evidence
 from rag.answer.verify import covers, question_focus
-from rag.store.document_store import NewsDocumentStore
 
 
 @component
-class EvidenceGate(CheckerComponent):
+class EvidenceGate:
     def __init__(
         self,
-        document_store: NewsDocumentStore,
-        model: str,
+        support: IndexChecker,
         *,
-        query_prompt: str = "query: ",
         corpus_language: str = "it",
-        bm25_language: str = "italian",
         min_similarity: float = 0.84,
         min_similarity_cross: float = 0.795,
-        min_claim_similarity: float = 0.85,
-        backend: str = "torch",
     ) -> None:
+        """``support``: the engine's support checker (rag/answer/checker.py), shared with the answerers."""
         for name, value in (("min_similarity", min_similarity), ("min_similarity_cross", min_similarity_cross)):
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
+        self.support = support
+        self.corpus_language = corpus_language
         self.min_similarity = min_similarity
         self.min_similarity_cross = min_similarity_cross
-        self._init_checker(
-            document_store,
-            model,
-            query_prompt=query_prompt,
-            corpus_language=corpus_language,
-            bm25_language=bm25_language,
-            min_claim_similarity=min_claim_similarity,
-            backend=backend,
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return self._to_dict(min_similarity=self.min_similarity, min_similarity_cross=self.min_similarity_cross)
+    def warm_up(self) -> None:
+        self.support.warm_up()
 
     @component.output_types(evidence=list[Evidence], reason=str)
     def run(self, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
@@ -63,11 +51,11 @@ class EvidenceGate(CheckerComponent):
         best = max(ev.similarity for ev in evidence)
         if best < bar:
             return {"reason": f"weak evidence (best similarity {best:.3f} < {bar})"}
-        focus = question_focus(self.checker, focus_question, language)
+        focus = question_focus(self.support.checker, focus_question, language)
         terms = [*focus.numbers, *focus.names]
         found: list[set[str]] = []
         for ev in evidence:
-            _, miss = covers(self.checker, focus, ev, language)
+            _, miss = covers(self.support.checker, focus, ev, language)
             found.append(set(terms) - set(miss))
         union = set().union(*found)
         if union != set(terms):

@@ -8,50 +8,31 @@ from typing import Any
 
 from haystack import component
 
-from rag.answer.checker import CheckerComponent
+from rag.answer.checker import IndexChecker
 from rag.answer.evidence import Evidence
 from rag.answer.spans import has_answer_type, key_span
 from rag.answer.verify import DraftClaim, question_focus
-from rag.store.document_store import NewsDocumentStore
 
 
 @component
-class ExtractiveAnswerer(CheckerComponent):
+class ExtractiveAnswerer:
     """Outputs at most ``max_claims`` claims, each a sentence (or its key span) citing itself."""
 
-    def __init__(
-        self,
-        document_store: NewsDocumentStore,
-        model: str,
-        *,
-        query_prompt: str = "query: ",
-        corpus_language: str = "it",
-        bm25_language: str = "italian",
-        max_claims: int = 1,
-        min_claim_similarity: float = 0.85,
-        backend: str = "torch",
-    ) -> None:
+    def __init__(self, support: IndexChecker, *, max_claims: int = 1) -> None:
+        """``support``: the engine's support checker (rag/answer/checker.py), shared with the gate."""
         if max_claims < 1:
             raise ValueError(f"max_claims must be >= 1, got {max_claims}")
+        self.support = support
         self.max_claims = max_claims
-        self._init_checker(
-            document_store,
-            model,
-            query_prompt=query_prompt,
-            corpus_language=corpus_language,
-            bm25_language=bm25_language,
-            min_claim_similarity=min_claim_similarity,
-            backend=backend,
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return self._to_dict(max_claims=self.max_claims)
+    def warm_up(self) -> None:
+        self.support.warm_up()
 
     @component.output_types(claims=list[DraftClaim])
     def run(self, question: str, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
         """``question``: what is searched (a resolved follow-up); ``focus_question``: what the user
         typed last, whose names locate the key span."""
-        checker = self.checker
+        checker = self.support.checker
         focus = question_focus(checker, focus_question, language)
         claims: list[DraftClaim] = []
         # A "how many"/"when" question is answered by a sentence holding a number/date, if any does.

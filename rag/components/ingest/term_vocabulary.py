@@ -6,14 +6,10 @@ from haystack import Document, component
 
 from rag.store.bm25 import Bm25Encoder
 from rag.store.document_store import NewsDocumentStore, point_id
-from rag.text.terms import vocabulary_words
+from rag.text.terms import term_doc_id, vocabulary_words
 
 #: Ids looked up in the store per request.
 _LOOKUP_BATCH = 1024
-
-
-def term_doc_id(word: str) -> str:
-    return f"term:{word}"
 
 
 @component

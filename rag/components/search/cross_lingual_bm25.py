@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-from haystack import Document, component
+from haystack import component
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.ingest.term_vocabulary import term_doc_id
-from rag.embedding.haystack_embedders import BackendDocumentEmbedder
+from rag.embedding.words import WordEmbedder
 from rag.store.bm25 import Bm25Encoder
-from rag.store.document_store import NewsDocumentStore, point_id
+from rag.store.document_store import NewsDocumentStore
 from rag.text.terms import SNOWBALL, query_tokens
-
-#: Word/phrase embeddings kept (support checks look the same words up again and again).
-_CACHE_SIZE = 20_000
 
 
 @component
@@ -58,20 +53,10 @@ class CrossLingualBm25Embedder:
         self.max_words = max_words
         self.backend = backend
         self._encoders: dict[str, Bm25Encoder] = {}
-        self._cache: dict[str, np.ndarray] = {}
-        self._words = BackendDocumentEmbedder(
-            runtime=backend,
-            model=model,
-            prefix=query_prompt,
-            batch_size=32,
-            progress_bar=False,
-            normalize_embeddings=True,
-            local_files_only=True,
-            token=None,
-        )
+        self.words = WordEmbedder(document_store, model, query_prompt=query_prompt, backend=backend)
 
     def warm_up(self) -> None:
-        self._words.warm_up()
+        self.words.warm_up()
         self._corpus_bm25()
 
     def _bm25(self, language: str) -> Bm25Encoder:
@@ -84,34 +69,12 @@ class CrossLingualBm25Embedder:
             self._encoders[""] = Bm25Encoder(language=self.bm25_language)
         return self._encoders[""]
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors of short texts embedded as queries (rows in order), cached per text."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            for doc in self._words.run([Document(content=t) for t in todo])["documents"]:
-                self._cache[doc.content or ""] = np.asarray(doc.embedding, dtype=np.float32)
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
-
-    def word_vectors(self, words: Sequence[str]) -> dict[str, np.ndarray]:
-        """Embeddings of lowercase words: stored in the index's vocabulary (no model run) when there,
-        embedded otherwise."""
-        wanted = list(dict.fromkeys(words))
-        ids = {point_id(term_doc_id(w)): w for w in wanted}
-        stored = self.document_store.store.dense_vectors(list(ids))
-        out = {ids[i]: np.asarray(v, dtype=np.float32) for i, v in stored.items()}
-        missing = [w for w in wanted if w not in out]
-        if missing:
-            out.update(zip(missing, self.embed_texts(missing), strict=True))
-        return out
-
     def neighbours(self, words: Sequence[str], k: int | None = None) -> list[list[tuple[str, float]]]:
         """The ``k`` nearest archive words (and their cosine similarity) of each word, best first."""
         if not words:
             return []
         limit = k or self.neighbors
-        vectors = self.embed_texts(list(words))
+        vectors = self.words.embed_texts(list(words))
         requests = [
             {
                 "kind": "term",
