@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
 
+import numpy as np
+
 from rag.errors import ConfigError, IndexStoreError
 from rag.models import Filters
 from rag.store.rwlock import RWLock
@@ -156,19 +158,30 @@ class SearchPlan:
         return len(self.legs) > 1
 
 
-def plan_search(
-    *,
-    kind: str,
-    dense: Sequence[float] | None,
-    sparse: Sparse | None,
-    limit: int,
-    candidates: int,
-    fusion: str,
-    rrf_k: int,
-    dense_weight: float = 1.0,
-    bm25_weight: float = 1.0,
-    filters: Filters | None = None,
-) -> SearchPlan:
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search of the store: the top ``limit`` points of ``kind``.
+
+    ``fusion``: ``"rrf"`` or ``"dbsf"`` fuse a dense and a BM25 leg (each ``candidates`` long, both
+    filtered; a leg whose weight is 0 or whose query vector is missing or empty is dropped, and with
+    one left it runs plainly), ``"dense"`` / ``"bm25"`` run one plain query (weights ignored)."""
+
+    kind: str
+    dense: Sequence[float] | np.ndarray | None
+    sparse: Sparse | None
+    limit: int
+    candidates: int
+    fusion: str
+    rrf_k: int
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    filters: Filters | None = None
+
+
+def plan_search(request: SearchRequest) -> SearchPlan:
+    r = request
+    kind, dense, sparse, fusion, filters = r.kind, r.dense, r.sparse, r.fusion, r.filters
+    limit, candidates, rrf_k, dense_weight, bm25_weight = r.limit, r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight
     if fusion not in FUSIONS:
         raise ConfigError(f"unknown fusion {fusion!r}", hint=f"use one of: {', '.join(FUSIONS)}")
     if kind == META_KIND:
@@ -311,44 +324,13 @@ class VectorStore(ABC):
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def search(
-        self,
-        *,
-        kind: str,
-        dense: Sequence[float] | None,
-        sparse: Sparse | None,
-        limit: int,
-        candidates: int,
-        fusion: str,
-        rrf_k: int,
-        dense_weight: float = 1.0,
-        bm25_weight: float = 1.0,
-        filters: Filters | None = None,
-    ) -> list[ScoredRecord]:
-        """Top ``limit`` points of ``kind``.
+    def search(self, request: SearchRequest) -> list[ScoredRecord]:
+        """The points ``request`` finds, best first; scores are Qdrant's."""
+        return self.search_batch_plans([plan_search(request)])[0]
 
-        ``"rrf"``: one prefetch per usable retriever (dense on ``"dense"``, BM25 on ``"bm25"``, each
-        ``candidates`` long, both filtered) fused by Qdrant's weighted RRF. A retriever whose weight is 0
-        or whose query vector is missing/empty is dropped; with one left it runs plainly (raw scores).
-        ``"dense"`` / ``"bm25"``: a single plain query (weights ignored). Scores are Qdrant's.
-        """
-        plan = plan_search(
-            kind=kind,
-            dense=dense,
-            sparse=sparse,
-            limit=limit,
-            candidates=candidates,
-            fusion=fusion,
-            rrf_k=rrf_k,
-            dense_weight=dense_weight,
-            bm25_weight=bm25_weight,
-            filters=filters,
-        )
-        return self.search_batch_plans([plan])[0]
-
-    def search_batch(self, requests: Sequence[Mapping[str, Any]]) -> list[list[ScoredRecord]]:
-        """Many searches at once (each mapping holds the keyword arguments of :meth:`search`)."""
-        return self.search_batch_plans([plan_search(**req) for req in requests])
+    def search_batch(self, requests: Sequence[SearchRequest]) -> list[list[ScoredRecord]]:
+        """Many searches at once, in one round trip where the backend allows it."""
+        return self.search_batch_plans([plan_search(r) for r in requests])
 
     def search_batch_plans(self, plans: Sequence[SearchPlan]) -> list[list[ScoredRecord]]:
         results: list[list[ScoredRecord]] = [[] for _ in plans]

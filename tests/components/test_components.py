@@ -135,8 +135,8 @@ def test_retriever_and_ranker_take_the_query_vector_as_array_or_list(store: News
 def test_retriever_bm25_weight_depends_on_language(store: NewsDocumentStore) -> None:
     r = QdrantHybridRetriever(store, bm25_weight=1.0, bm25_weight_cross=0.0)
     sparse = SparseEmbedding(indices=[1, 2], values=[1.0, 1.0])
-    assert r.request([0.1] * DIM, sparse, "it", None, 5)["fusion"] == "dbsf"
-    assert r.request([0.1] * DIM, sparse, "en", None, 5)["fusion"] == "dense"
+    assert r.request([0.1] * DIM, sparse, "it", None, 5).fusion == "dbsf"
+    assert r.request([0.1] * DIM, sparse, "en", None, 5).fusion == "dense"
     with pytest.raises(ValueError, match="fusion"):
         QdrantHybridRetriever(store, fusion="magic")
 

@@ -21,7 +21,7 @@ from qdrant_client import models as qm
 from rag.errors import IndexStoreError
 from rag.models import Filters
 from rag.settings import IndexSettings, load_settings
-from rag.store.base import DATETIME_FIELDS, KEYWORD_FIELDS, META_KIND, PointData
+from rag.store.base import DATETIME_FIELDS, KEYWORD_FIELDS, META_KIND, PointData, SearchRequest
 from rag.store.bm25 import Bm25Encoder
 from rag.store.client import META_POINT_ID, ClientStore
 from rag.store.factory import open_store
@@ -76,13 +76,15 @@ def test_meta_point_never_leaks(store: ClientStore) -> None:
         assert META_POINT_ID not in {r.point_id for r in page}
         assert store.facet("kind", kind) == {kind: 6}
         hits = store.search(
-            kind=kind,
-            dense=unit(random.Random(5)),
-            sparse=Bm25Encoder().embed_query("governo"),
-            limit=50,
-            candidates=50,
-            fusion="rrf",
-            rrf_k=60,
+            SearchRequest(
+                kind=kind,
+                dense=unit(random.Random(5)),
+                sparse=Bm25Encoder().embed_query("governo"),
+                limit=50,
+                candidates=50,
+                fusion="rrf",
+                rrf_k=60,
+            ),
         )
         assert len(hits) == 6 and META_POINT_ID not in {r.point_id for r in hits}
     assert store.retrieve([META_POINT_ID]) == []

@@ -25,7 +25,7 @@ import pytest
 
 from rag.errors import ConfigError, IndexStoreError
 from rag.models import Filters
-from rag.store.base import META_KIND, PointData, ScoredRecord, VectorStore
+from rag.store.base import META_KIND, PointData, ScoredRecord, SearchRequest, VectorStore
 from rag.store.bm25 import Bm25Encoder
 from rag.store.client import ClientStore
 from rag.store.edge import EdgeStore
@@ -175,10 +175,14 @@ def test_upsert_is_idempotent(store: VectorStore) -> None:
     assert store.count("sentence") == 8
     assert store.count() == len(TEXTS) + 8
     q = unit(random.Random(1))
-    before = store.search(kind="chunk", dense=q, sparse=None, limit=5, candidates=10, fusion="dense", rrf_k=60)
+    before = store.search(
+        SearchRequest(kind="chunk", dense=q, sparse=None, limit=5, candidates=10, fusion="dense", rrf_k=60)
+    )
     store.upsert(make_points())
     assert store.count() == len(TEXTS) + 8
-    after = store.search(kind="chunk", dense=q, sparse=None, limit=5, candidates=10, fusion="dense", rrf_k=60)
+    after = store.search(
+        SearchRequest(kind="chunk", dense=q, sparse=None, limit=5, candidates=10, fusion="dense", rrf_k=60)
+    )
     assert ids(after) == ids(before)
     # replacing a point's payload replaces it, it does not add one
     p = make_points()[0]
@@ -238,14 +242,16 @@ def test_filters(store: VectorStore) -> None:
     assert store.count("chunk", Filters(date_to="0001-01-01")) == 0
     flt = Filters(sources=["repubblica"], date_to="2024-01-15")
     hits = store.search(
-        kind="chunk",
-        dense=unit(random.Random(2)),
-        sparse=None,
-        limit=50,
-        candidates=50,
-        fusion="dense",
-        rrf_k=60,
-        filters=flt,
+        SearchRequest(
+            kind="chunk",
+            dense=unit(random.Random(2)),
+            sparse=None,
+            limit=50,
+            candidates=50,
+            fusion="dense",
+            rrf_k=60,
+            filters=flt,
+        ),
     )
     assert hits and all(h.payload["source"] == "repubblica" and h.payload["date"] <= "2024-01-15" for h in hits)
     assert len(hits) == store.count("chunk", flt)
@@ -282,28 +288,32 @@ def test_search_modes(store: VectorStore) -> None:
     sparse = enc.embed_query("partita del Milan a San Siro")
     dense = unit(random.Random(3))
     kw = {"kind": "chunk", "limit": 5, "candidates": 20, "rrf_k": 60}
-    bm = store.search(dense=dense, sparse=sparse, fusion="bm25", **kw)  # type: ignore[arg-type]
+    bm = store.search(SearchRequest(dense=dense, sparse=sparse, fusion="bm25", **kw))  # type: ignore[arg-type]
     assert bm[0].point_id == pid(2) and {r.point_id for r in bm[:3]} >= {pid(1), pid(2), pid(28)}
-    dn = store.search(dense=dense, sparse=sparse, fusion="dense", **kw)  # type: ignore[arg-type]
+    dn = store.search(SearchRequest(dense=dense, sparse=sparse, fusion="dense", **kw))  # type: ignore[arg-type]
     assert len(dn) == 5 and all(-1.0 <= r.score <= 1.0 for r in dn)
-    rrf = store.search(dense=dense, sparse=sparse, fusion="rrf", **kw)  # type: ignore[arg-type]
+    rrf = store.search(SearchRequest(dense=dense, sparse=sparse, fusion="rrf", **kw))  # type: ignore[arg-type]
     assert all(r.score <= 2 / 60 for r in rrf)
     # weight 0 or no vector drops a prefetch: the other runs plainly, with its own scores
-    only_dense = store.search(dense=dense, sparse=sparse, fusion="rrf", bm25_weight=0.0, **kw)  # type: ignore[arg-type]
+    only_dense = store.search(SearchRequest(dense=dense, sparse=sparse, fusion="rrf", bm25_weight=0.0, **kw))  # type: ignore[arg-type]
     assert [(r.point_id, r.score) for r in only_dense] == [(r.point_id, r.score) for r in dn]
-    only_bm = store.search(dense=None, sparse=sparse, fusion="rrf", **kw)  # type: ignore[arg-type]
+    only_bm = store.search(SearchRequest(dense=None, sparse=sparse, fusion="rrf", **kw))  # type: ignore[arg-type]
     assert ids(only_bm) == ids(bm)
     empty = enc.embed_query("il la di")
     assert empty == ([], [])
-    assert store.search(dense=None, sparse=empty, fusion="bm25", **kw) == []  # type: ignore[arg-type]
-    assert ids(store.search(dense=dense, sparse=empty, fusion="rrf", **kw)) == ids(dn)  # type: ignore[arg-type]
-    assert store.search(dense=dense, sparse=sparse, fusion="rrf", dense_weight=0, bm25_weight=0, **kw) == []  # type: ignore[arg-type]
+    assert store.search(SearchRequest(dense=None, sparse=empty, fusion="bm25", **kw)) == []  # type: ignore[arg-type]
+    assert ids(store.search(SearchRequest(dense=dense, sparse=empty, fusion="rrf", **kw))) == ids(dn)  # type: ignore[arg-type]
+    assert (
+        store.search(SearchRequest(dense=dense, sparse=sparse, fusion="rrf", dense_weight=0, bm25_weight=0, **kw)) == []
+    )  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="dense"):
-        store.search(dense=None, sparse=sparse, fusion="dense", **kw)  # type: ignore[arg-type]
+        store.search(SearchRequest(dense=None, sparse=sparse, fusion="dense", **kw))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="fusion"):
-        store.search(dense=dense, sparse=sparse, fusion="max", **kw)  # type: ignore[arg-type]
+        store.search(SearchRequest(dense=dense, sparse=sparse, fusion="max", **kw))  # type: ignore[arg-type]
     # kinds are separate
-    sent = store.search(kind="sentence", dense=dense, sparse=sparse, limit=50, candidates=50, fusion="rrf", rrf_k=60)
+    sent = store.search(
+        SearchRequest(kind="sentence", dense=dense, sparse=sparse, limit=50, candidates=50, fusion="rrf", rrf_k=60)
+    )
     assert sent and all(r.payload["kind"] == "sentence" for r in sent)
 
 
@@ -326,10 +336,10 @@ def test_search_batch_matches_search(store: VectorStore) -> None:
         for i, q in enumerate(QUERIES)
         for fusion in ("rrf", "dense", "bm25")
     ]
-    batch = store.search_batch(requests)
+    batch = store.search_batch([SearchRequest(**r) for r in requests])
     assert len(batch) == len(requests)
     for req, got in zip(requests, batch, strict=True):
-        single = store.search(**req)  # type: ignore[arg-type]
+        single = store.search(SearchRequest(**req))  # type: ignore[arg-type]
         assert_same_ranking(got, single, f"batch vs single {req['fusion']}", limit=4)
 
 
@@ -353,7 +363,15 @@ def test_meta_roundtrip_and_kind_separation(store: VectorStore) -> None:
     assert META_KIND not in store.facet("kind", "chunk")
     with pytest.raises(ValueError, match="reserved"):
         store.search(
-            kind=META_KIND, dense=unit(random.Random(0)), sparse=None, limit=5, candidates=5, fusion="dense", rrf_k=60
+            SearchRequest(
+                kind=META_KIND,
+                dense=unit(random.Random(0)),
+                sparse=None,
+                limit=5,
+                candidates=5,
+                fusion="dense",
+                rrf_k=60,
+            )
         )
 
 
@@ -382,7 +400,11 @@ def test_missing_index(backend: str, tmp_path: Path) -> None:
         with pytest.raises(IndexStoreError, match="rag ingest"):
             st.count()
         with pytest.raises(IndexStoreError, match="rag ingest"):
-            st.search(kind="chunk", dense=[1.0] * DIM, sparse=None, limit=1, candidates=1, fusion="dense", rrf_k=2)
+            st.search(
+                SearchRequest(
+                    kind="chunk", dense=[1.0] * DIM, sparse=None, limit=1, candidates=1, fusion="dense", rrf_k=2
+                )
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,14 +454,19 @@ def test_congruent_rankings(pair: tuple[VectorStore, VectorStore]) -> None:
     reqs = congruence_requests()
     nonempty = 0
     for req in reqs:
-        a = edge.search(**req)  # type: ignore[arg-type]
-        b = client.search(**req)  # type: ignore[arg-type]
+        a = edge.search(SearchRequest(**req))  # type: ignore[arg-type]
+        b = client.search(SearchRequest(**req))  # type: ignore[arg-type]
         limit = int(req["limit"])  # type: ignore[call-overload]
         assert_same_ranking(a, b, f"{req['fusion']} k={req['rrf_k']} filters={req['filters']}", limit=limit)
         nonempty += bool(a)
     assert nonempty > len(reqs) * 0.8
     # and batched, as the evaluation runs them
-    for req, a, b in zip(reqs, edge.search_batch(reqs), client.search_batch(reqs), strict=True):
+    for req, a, b in zip(
+        reqs,
+        edge.search_batch([SearchRequest(**r) for r in reqs]),
+        client.search_batch([SearchRequest(**r) for r in reqs]),
+        strict=True,
+    ):
         assert_same_ranking(a, b, "batch", limit=int(req["limit"]))  # type: ignore[call-overload]
 
 
@@ -451,13 +478,13 @@ def test_rrf_formula_is_the_same_in_both(pair: tuple[VectorStore, VectorStore]) 
     k, dw, bw, cand = 5, 2.0, 0.5, 12
     common = {"kind": "chunk", "dense": dense, "sparse": sparse, "candidates": cand, "rrf_k": k}
     for st in (edge, client):
-        dn = st.search(fusion="dense", limit=cand, **common)  # type: ignore[arg-type]
-        bm = st.search(fusion="bm25", limit=cand, **common)  # type: ignore[arg-type]
+        dn = st.search(SearchRequest(fusion="dense", limit=cand, **common))  # type: ignore[arg-type]
+        bm = st.search(SearchRequest(fusion="bm25", limit=cand, **common))  # type: ignore[arg-type]
         expected: dict[str, float] = {}
         for hits, w in ((dn, dw), (bm, bw)):
             for rank0, r in enumerate(hits):
                 expected[r.point_id] = expected.get(r.point_id, 0.0) + 1.0 / ((rank0 + 1) / w + k - 1)
-        fused = st.search(fusion="rrf", limit=10, dense_weight=dw, bm25_weight=bw, **common)  # type: ignore[arg-type]
+        fused = st.search(SearchRequest(fusion="rrf", limit=10, dense_weight=dw, bm25_weight=bw, **common))  # type: ignore[arg-type]
         assert fused
         for r in fused:
             assert r.score == pytest.approx(expected[r.point_id], rel=1e-5)
@@ -477,7 +504,9 @@ def test_scroll_and_facet_congruent(pair: tuple[VectorStore, VectorStore]) -> No
 
 def _bm25_top(st: VectorStore, text: str) -> list[ScoredRecord]:
     sparse = Bm25Encoder().embed_query(text)
-    return st.search(kind="chunk", dense=None, sparse=sparse, limit=8, candidates=8, fusion="bm25", rrf_k=60)
+    return st.search(
+        SearchRequest(kind="chunk", dense=None, sparse=sparse, limit=8, candidates=8, fusion="bm25", rrf_k=60)
+    )
 
 
 def test_idf_after_delete_is_exact_after_optimize(pair: tuple[VectorStore, VectorStore]) -> None:

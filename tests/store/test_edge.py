@@ -20,7 +20,7 @@ import pytest
 from rag.errors import ConfigError, IndexLockedError, IndexStoreError
 from rag.models import Filters
 from rag.settings import load_settings
-from rag.store.base import PointData
+from rag.store.base import PointData, SearchRequest
 from rag.store.bm25 import Bm25Encoder
 from rag.store.edge import META_FILE, EdgeStore
 from rag.store.factory import open_store
@@ -77,13 +77,17 @@ def test_create_then_reopen_keeps_everything(tmp_path: Path) -> None:
         st.ensure_collection(DIM)
         st.upsert(points())
         st.set_meta({"model": "m", "dim": DIM})
-        before = st.search(kind="chunk", dense=q, sparse=None, limit=5, candidates=5, fusion="dense", rrf_k=60)
+        before = st.search(
+            SearchRequest(kind="chunk", dense=q, sparse=None, limit=5, candidates=5, fusion="dense", rrf_k=60)
+        )
     with EdgeStore(folder) as st:
         assert st.exists() and st.dimension() == DIM
         assert st.count("chunk") == 24
         assert st.get_meta() == {"model": "m", "dim": DIM}
         st.ensure_collection(DIM)
-        after = st.search(kind="chunk", dense=q, sparse=None, limit=5, candidates=5, fusion="dense", rrf_k=60)
+        after = st.search(
+            SearchRequest(kind="chunk", dense=q, sparse=None, limit=5, candidates=5, fusion="dense", rrf_k=60)
+        )
         assert [(r.point_id, r.score) for r in after] == [(r.point_id, r.score) for r in before]
         with pytest.raises(IndexStoreError, match=r"8-dimensional.*gives 16"):
             st.ensure_collection(16)
@@ -188,11 +192,11 @@ def test_optimize_keeps_results(tmp_path: Path) -> None:
             {"kind": "chunk", "dense": q, "sparse": sparse, "limit": 5, "candidates": 10, "fusion": f, "rrf_k": 60}
             for f in ("dense", "bm25")
         ]
-        before = st.search_batch(reqs)
+        before = st.search_batch([SearchRequest(**r) for r in reqs])
         st.delete_article("a1")
         st.optimize()
         st.upsert(points()[4:8])
-        after = st.search_batch(reqs)
+        after = st.search_batch([SearchRequest(**r) for r in reqs])
         # texts repeat in this data, so BM25 ties: compare scores, and ids for dense
         assert [r.point_id for r in after[0]] == [r.point_id for r in before[0]]
         for b, a in zip(before, after, strict=True):

@@ -17,6 +17,7 @@ from haystack import component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.embedding.words import WordEmbedder
+from rag.store.base import SearchRequest
 from rag.store.bm25 import Bm25Encoder
 from rag.store.document_store import NewsDocumentStore
 from rag.text.terms import SNOWBALL, query_tokens
@@ -76,15 +77,15 @@ class CrossLingualBm25Embedder:
         limit = k or self.neighbors
         vectors = self.words.embed_texts(list(words))
         requests = [
-            {
-                "kind": "term",
-                "dense": [float(x) for x in v],
-                "sparse": None,
-                "limit": limit,
-                "candidates": limit,
-                "fusion": "dense",
-                "rrf_k": 60,
-            }
+            SearchRequest(
+                kind="term",
+                dense=[float(x) for x in v],
+                sparse=None,
+                limit=limit,
+                candidates=limit,
+                fusion="dense",
+                rrf_k=60,
+            )  # fmt: skip
             for v in vectors
         ]
         return [

@@ -8,6 +8,7 @@ the hit it belongs to: a sentence in a strongly matching article is more likely 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from haystack import Document, component
@@ -15,6 +16,7 @@ from haystack.dataclasses import SparseEmbedding
 
 from rag.components.search.hybrid_retriever import QueryVector, sparse_tuple
 from rag.models import EvidenceSentence, Filters, SearchHit
+from rag.store.base import SearchRequest
 from rag.store.document_store import NewsDocumentStore
 
 
@@ -53,28 +55,28 @@ class EvidenceSentenceRanker:
         query_embedding: QueryVector | None,
         sparse_embedding: SparseEmbedding | None,
         language: str,
-    ) -> dict[str, Any]:
+    ) -> SearchRequest:
         bm25_w = self.bm25_weight if language == self.corpus_language else self.bm25_weight_cross
         article_ids = sorted({c.meta["article_id"] for c in chunks})
         n_sent = sum(len(c.meta.get("sentence_ids", [])) for c in chunks)
-        return {
-            "kind": "sentence",
-            "dense": query_embedding,
-            "sparse": sparse_tuple(sparse_embedding),
-            "limit": max(4 * n_sent, 50),
-            "candidates": max(4 * n_sent, 50),
-            "fusion": "dbsf" if bm25_w > 0 else "dense",
-            "rrf_k": self.rrf_k,
-            "dense_weight": self.dense_weight,
-            "bm25_weight": bm25_w,
-            "filters": Filters(article_ids=article_ids),
-        }
+        return SearchRequest(
+            kind="sentence",
+            dense=query_embedding,
+            sparse=sparse_tuple(sparse_embedding),
+            limit=max(4 * n_sent, 50),
+            candidates=max(4 * n_sent, 50),
+            fusion="dbsf" if bm25_w > 0 else "dense",
+            rrf_k=self.rrf_k,
+            dense_weight=self.dense_weight,
+            bm25_weight=bm25_w,
+            filters=Filters(article_ids=article_ids),
+        )
 
-    def similarity_request(self, request: dict[str, Any]) -> dict[str, Any] | None:
+    def similarity_request(self, request: SearchRequest) -> SearchRequest | None:
         """The same sentences ranked by dense similarity alone (a calibrated relevance signal)."""
-        if request["dense"] is None or len(request["dense"]) == 0:
+        if request.dense is None or len(request.dense) == 0:
             return None
-        return {**request, "sparse": None, "fusion": "dense"}
+        return replace(request, sparse=None, fusion="dense")
 
     def assemble(
         self, chunks: list[Document], records: list[Any], similarities: dict[str, float] | None = None

@@ -19,9 +19,8 @@ from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from rag.models import Filters
+from rag.store.base import FUSIONS, SearchRequest
 from rag.store.document_store import NewsDocumentStore, record_to_document
-
-FUSIONS = ("rrf", "dbsf", "dense", "bm25")
 
 #: A dense query vector: the pipeline's query embedder gives an array (cheap for Haystack to copy
 #: between components), callers outside a pipeline may pass a plain list.
@@ -82,39 +81,39 @@ class QdrantHybridRetriever:
         language: str,
         filters: Filters | None,
         top_k: int,
-    ) -> dict[str, Any]:
+    ) -> SearchRequest:
         """The store query for one question (also used batched by the evaluation)."""
         bm25_w = self.bm25_weight if language == self.corpus_language else self.bm25_weight_cross
         fusion = self.fusion
         if fusion in ("rrf", "dbsf") and bm25_w == 0:
             fusion = "dense"
         limit = self.candidates if self.collapse_articles else top_k
-        return {
-            "kind": self.kind,
-            "dense": query_embedding,
-            "sparse": sparse_tuple(sparse_embedding),
-            "limit": max(limit, top_k),
-            "candidates": self.candidates,
-            "fusion": fusion,
-            "rrf_k": self.rrf_k,
-            "dense_weight": self.dense_weight,
-            "bm25_weight": bm25_w,
-            "filters": filters,
-        }
+        return SearchRequest(
+            kind=self.kind,
+            dense=query_embedding,
+            sparse=sparse_tuple(sparse_embedding),
+            limit=max(limit, top_k),
+            candidates=self.candidates,
+            fusion=fusion,
+            rrf_k=self.rrf_k,
+            dense_weight=self.dense_weight,
+            bm25_weight=bm25_w,
+            filters=filters,
+        )
 
-    def sentence_request(self, query_embedding: QueryVector | None, filters: Filters | None) -> dict[str, Any] | None:
+    def sentence_request(self, query_embedding: QueryVector | None, filters: Filters | None) -> SearchRequest | None:
         if self.sentence_weight <= 0 or query_embedding is None or len(query_embedding) == 0:
             return None
-        return {
-            "kind": "sentence",
-            "dense": query_embedding,
-            "sparse": None,
-            "limit": self.candidates,
-            "candidates": self.candidates,
-            "fusion": "dense",
-            "rrf_k": self.rrf_k,
-            "filters": filters,
-        }
+        return SearchRequest(
+            kind="sentence",
+            dense=query_embedding,
+            sparse=None,
+            limit=self.candidates,
+            candidates=self.candidates,
+            fusion="dense",
+            rrf_k=self.rrf_k,
+            filters=filters,
+        )
 
     def postprocess(self, records: list[Any], top_k: int, sentence_records: list[Any] | None = None) -> list[Document]:
         docs = [record_to_document(r) for r in records]
@@ -157,9 +156,9 @@ class QdrantHybridRetriever:
     ) -> dict[str, list[Document]]:
         k = top_k or self.top_k
         store = self.document_store.store
-        records = store.search(**self.request(query_embedding, sparse_embedding, language, filters, k))
+        records = store.search(self.request(query_embedding, sparse_embedding, language, filters, k))
         sreq = self.sentence_request(query_embedding, filters)
-        sentence_records = store.search(**sreq) if sreq else None
+        sentence_records = store.search(sreq) if sreq else None
         return {"documents": self.postprocess(records, k, sentence_records)}
 
 
