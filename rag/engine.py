@@ -24,17 +24,17 @@ from rag.answer.reader import describe as reader_info
 from rag.answer.verdict import Comparison, shipped_model
 from rag.embedding.configured import model_path
 from rag.errors import RagError
+from rag.ids import point_id, sentence_id
 from rag.ingest import ingest_articles, ingest_paths, recover
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import Settings
 from rag.store.base import VectorStore
-from rag.store.document_store import NewsDocumentStore, point_id
+from rag.store.document_store import NewsDocumentStore
 from rag.store.factory import open_store
 from rag.store.filter_check import resolve_sources, undated_notice
 from rag.store.manifest import adopt_index_settings, check_model, check_schema, new_manifest
-from rag.text.sentences import sentence_id
 
 if TYPE_CHECKING:
     from rag.llm.supervisor import LocalLLM

@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.components.ingest.article_splitter import content_hash
+from rag.ids import content_hash, point_id
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
 from rag.models import Article, IngestReport, Skipped
 from rag.store.base import VectorStore
-from rag.store.document_store import point_id
 
 if TYPE_CHECKING:
     from rag.engine import Engine

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.components.ingest.article_splitter import content_hash
+from rag.ids import content_hash
 from rag.models import Article
 from tests.conftest import ROOT, make_settings
 

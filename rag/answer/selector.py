@@ -19,8 +19,8 @@ from typing import Any
 
 from rag.answer.reader_model import SpanGuess
 from rag.answer.spans import has_answer_type
+from rag.ids import sentence_id
 from rag.models import EvidenceSentence, SearchHit
-from rag.text.sentences import sentence_id
 
 FEATURES = (
     "reader_margin",  # best span inside the sentence: its score minus "no answer"

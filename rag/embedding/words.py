@@ -11,8 +11,8 @@ import numpy as np
 from haystack import Document, default_from_dict, default_to_dict
 
 from rag.embedding.haystack_embedders import BackendDocumentEmbedder
-from rag.store.document_store import NewsDocumentStore, point_id
-from rag.text.terms import term_doc_id
+from rag.ids import point_id, term_doc_id
+from rag.store.document_store import NewsDocumentStore
 
 #: Word/phrase embeddings kept (support checks look the same words up again and again).
 CACHE_SIZE = 20_000

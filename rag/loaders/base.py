@@ -7,14 +7,13 @@ import datetime
 import hashlib
 import logging
 import re
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from rag.models import Article, Skipped
+from rag.text.language import LANGUAGES, detect
 
 #: Languages the detector chooses from; anything else would be noise for an Italian news archive.
-DETECTABLE_LANGUAGES = ("it", "en", "fr", "de", "es", "pt")
+DETECTABLE_LANGUAGES = LANGUAGES
 DEFAULT_LANGUAGE = "it"
 #: Below this many letters the detector is not trusted and the default language is used.
 MIN_LETTERS_TO_DETECT = 40
@@ -252,22 +251,9 @@ def normalize_language(value: object) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(DETECTABLE_LANGUAGES))
-    return identifier
-
-
 def detect_language(text: str) -> str:
     """Language of the first ~1000 characters among DETECTABLE_LANGUAGES; the default when too short."""
-    head = text[:_DETECT_CHARS]
-    if sum(ch.isalpha() for ch in head) < MIN_LETTERS_TO_DETECT:
-        return DEFAULT_LANGUAGE
-    language, _ = _identifier().classify(head)
-    return str(language)
+    return detect(text[:_DETECT_CHARS], default=DEFAULT_LANGUAGE, min_letters=MIN_LETTERS_TO_DETECT)
 
 
 def make_article(

@@ -7,7 +7,6 @@ adds nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,16 +14,12 @@ from haystack import Document, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.types import DuplicatePolicy
 
+from rag.ids import point_id
 from rag.models import Filters
 from rag.settings import Settings
 from rag.store.base import PointData, ScoredRecord, VectorStore
 
-_NAMESPACE = uuid.UUID("4f1b2c1e-6a5d-4e0b-9a57-2a3e54c1d0aa")
 KINDS = ("article", "chunk", "sentence", "term")
-
-
-def point_id(doc_id: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, doc_id))
 
 
 def record_to_document(rec: ScoredRecord) -> Document:

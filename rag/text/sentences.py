@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from rag.ids import sentence_id
 from rag.models import Article, Sentence
 
 
@@ -120,11 +121,6 @@ def _line_break_between(forced: list[int], a: int, b: int) -> bool:
     """Whether a line break ends in ``(a, b]``."""
     i = bisect_left(forced, a + 1)
     return i < len(forced) and forced[i] <= b
-
-
-def sentence_id(article_id: str, index: int) -> str:
-    """The id of an article's ``index``-th sentence: ``{article_id}#s{index}``."""
-    return f"{article_id}#s{index}"
 
 
 def make_sentences(article: Article) -> list[Sentence]:

@@ -44,8 +44,3 @@ def query_tokens(text: str) -> tuple[list[str], list[str]]:
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
     numbers = list(dict.fromkeys(_NUMBER.findall(text)))
     return words, numbers
-
-
-def term_doc_id(word: str) -> str:
-    """The document id of an archive word's ``term`` point."""
-    return f"term:{word}"

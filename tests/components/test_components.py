@@ -10,13 +10,14 @@ import pytest
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.ingest.article_splitter import ArticleSplitter, content_hash
+from rag.components.ingest.article_splitter import ArticleSplitter
 from rag.components.ingest.bm25_embedder import Bm25DocumentEmbedder, Bm25TextEmbedder
 from rag.components.ingest.index_writer import IndexWriter
 from rag.components.ingest.new_article_router import NewArticleRouter
 from rag.components.search.evidence_ranker import EvidenceSentenceRanker
 from rag.components.search.hybrid_retriever import QdrantHybridRetriever
 from rag.components.search.query_language import QueryLanguageDetector
+from rag.ids import content_hash
 from rag.models import Article
 from rag.store.document_store import NewsDocumentStore
 from rag.store.edge import EdgeStore

@@ -44,7 +44,7 @@ def test_the_setting_selects_the_backend_of_every_embedder(backend: str) -> None
     assert passage_embedder(s, "m", query=True).runtime == backend
     assert query_embedder(s, "m").runtime == backend
     words = bm25_query_embedder(s, None, "m")  # type: ignore[arg-type]
-    assert words.backend == backend and words._words.runtime == backend
+    assert words.backend == backend and words.words._embedder.runtime == backend
 
 
 def test_backend_from_env_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from haystack import Document, component
 
+from rag.ids import content_hash
 from rag.models import Article
 from rag.text.chunking import make_chunks
 from rag.text.sentences import make_sentences
-
-
-def content_hash(article: Article) -> str:
-    """Hash of everything stored for an article: same content, same ids, nothing added twice."""
-    h = hashlib.sha256()
-    for part in (
-        article.article_id,
-        article.title,
-        article.date or "",
-        article.source,
-        article.url or "",
-        article.text,
-    ):
-        h.update(part.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()[:16]
 
 
 def date_int(date: str | None) -> int | None:

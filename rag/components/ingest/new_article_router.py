@@ -6,9 +6,9 @@ from typing import Any
 
 from haystack import component
 
-from rag.components.ingest.article_splitter import content_hash
+from rag.ids import content_hash, point_id
 from rag.models import Article, Filters, Skipped
-from rag.store.document_store import NewsDocumentStore, point_id
+from rag.store.document_store import NewsDocumentStore
 
 
 @component

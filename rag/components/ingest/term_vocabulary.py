@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from haystack import Document, component
 
+from rag.ids import point_id, term_doc_id
 from rag.store.bm25 import Bm25Encoder
-from rag.store.document_store import NewsDocumentStore, point_id
-from rag.text.terms import term_doc_id, vocabulary_words
+from rag.store.document_store import NewsDocumentStore
+from rag.text.terms import vocabulary_words
 
 #: Ids looked up in the store per request.
 _LOOKUP_BATCH = 1024

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from haystack import component
 
-DEFAULT_LANGUAGES = ("it", "en", "fr", "de", "es", "pt")
+from rag.text.language import LANGUAGES, detect, identifier
 
 
 @component
@@ -14,27 +12,19 @@ class QueryLanguageDetector:
     """Outputs the ISO 639-1 code of the text's language among ``languages``."""
 
     def __init__(self, languages: list[str] | None = None, default: str = "it") -> None:
-        langs = list(languages or DEFAULT_LANGUAGES)
+        langs = list(languages or LANGUAGES)
         if default not in langs:
             raise ValueError(f"default language {default!r} must be one of {langs}")
         self.languages = langs
         self.default = default
-        self._identifier: Any = None
 
     def warm_up(self) -> None:
-        if self._identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            ident = LanguageIdentifier.from_model_file(MODEL_FILE)
-            ident.set_languages(self.languages)
-            self._identifier = ident
+        identifier(tuple(self.languages))
 
     def detect(self, text: str) -> str:
-        self.warm_up()
         if sum(ch.isalpha() for ch in text) < 3:
             return self.default
-        lang, _ = self._identifier.classify(_without_names(text))
-        return str(lang)
+        return detect(_without_names(text), default=self.default, min_letters=0, languages=tuple(self.languages))
 
     @component.output_types(language=str)
     def run(self, text: str) -> dict[str, str]:
