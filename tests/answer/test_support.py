@@ -64,6 +64,6 @@ def test_a_near_spelling_finds_a_name_across_languages() -> None:
 )
 def test_cross_lingual_support_with_the_real_embedder(seeded_engine, claim: str, supported: bool) -> None:  # type: ignore[no-untyped-def]
     bm25 = seeded_engine.search_pipeline.get_component("bm25")
-    checker = SupportChecker(embed=bm25.embed_texts)
+    checker = SupportChecker(embed=bm25.words.embed_texts)
     language = "it" if claim.startswith("Gli") else "en"
     assert checker.check(claim, SYRIA, language).supported is supported
