@@ -149,7 +149,7 @@ def _read(
     cands = candidates(answerer.reader.read_sentences, q.text, hits, found.evidence, spans)
     gold = canon.get(q.paragraph_id, q.paragraph_id)
     golds = [t for _, t in q.answer_spans]
-    focus = question_focus(gate.checker, q.text, found.language) if question_kind(q.text) else None
+    focus = question_focus(gate.support.checker, q.text, found.language) if question_kind(q.text) else None
     out = []
     for c in cands:
         same = canon.get(hits[c.hit].article_id, hits[c.hit].article_id) == gold
@@ -163,7 +163,7 @@ def _read(
         # names) inside the same sentence, where it finds one: its F1, else None
         key = None
         if focus is not None and c.span:
-            ks = key_span(q.text, c.text, gate.checker.anchor_spans(focus, c.text, found.language))
+            ks = key_span(q.text, c.text, gate.support.checker.anchor_spans(focus, c.text, found.language))
             key = (f1(c.text[ks[0] : ks[1]], golds) if same else 0.0) if ks else None
         cover = same and _covers(c.start, c.end, q)
         out.append({"hit": c.hit, "f": raw, "covers": cover, "f1": quality, "key": key})
