@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rag.errors import InputFileError
+from rag.files import write_text_atomic
 
 JOB_FILE = ".job.json"  # hidden: the loaders skip it when the folder is ingested
 #: Longest stored name in UTF-8 bytes (with its "-N" and extension): well below NAME_MAX (255 bytes).
@@ -225,6 +226,4 @@ class JobQueue:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))

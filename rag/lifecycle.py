@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexStoreError, RagError
+from rag.files import atomic_file
 from rag.models import Article
 from rag.settings import Settings
 from rag.store.base import VectorStore
@@ -68,20 +69,13 @@ def export_jsonl(store: VectorStore, target: Path, on_progress: Callable[[int], 
         raise RagError(f"{target} is a folder", hint="give a file name, e.g. backup.jsonl")
     if not target.parent.is_dir():
         raise RagError(f"the folder {target.parent} does not exist", hint="create it first or pick another path")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     n = 0
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            for article in stored_articles(store):
-                fh.write(export_line(article) + "\n")
-                n += 1
-                if on_progress and n % 256 == 0:
-                    on_progress(n)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(target) as fh:  # the old file stays until the new one is complete
+        for article in stored_articles(store):
+            fh.write(export_line(article) + "\n")
+            n += 1
+            if on_progress and n % 256 == 0:
+                on_progress(n)
     if on_progress:
         on_progress(n)
     return n

@@ -22,6 +22,7 @@ from typing import Any
 from rag.answer.followup import Conversation
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.files import write_text_atomic
 from rag.jobs import JobQueue
 from rag.loaders import count_inputs
 from rag.models import AnswerResult, Filters
@@ -103,9 +104,8 @@ class Service:
         self.url = url
         path = service_file(self.engine.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"url": url, "pid": os.getpid(), "started": self.started}), encoding="utf-8")
-        os.replace(tmp, path)  # readers see the whole announcement or none
+        announcement = json.dumps({"url": url, "pid": os.getpid(), "started": self.started})
+        write_text_atomic(path, announcement, durable=False)  # readers see the whole announcement or none
         self.warm_in_background()
 
     def _warm(self) -> None:

