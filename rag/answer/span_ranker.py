@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from rag.answer.spans import _DATE, _NUMBER, question_kind
+from rag.store.bm25 import stems
 
 FEATURES = (
     "gap",  # the span's reader score minus the sentence's best (≤ 0)
@@ -43,18 +43,6 @@ _CLAUSE_BREAK = re.compile(r"[,;:()]|\s(?:e|ed|and|mentre|while|but|ma|però|o|o
 WINDOW = 5
 
 
-@lru_cache(maxsize=8)
-def _encoder(language: str) -> Any:
-    from rag.store.bm25 import Bm25Encoder
-
-    return Bm25Encoder(language=language)
-
-
-@lru_cache(maxsize=65536)
-def _stems(word: str, language: str) -> frozenset[int]:
-    return frozenset(_encoder(language).embed_query(word)[0])
-
-
 def span_features(
     question: str,
     sentence: str,
@@ -71,7 +59,7 @@ def span_features(
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(sentence)]
     hits: dict[object, list[int]] = {}  # question term -> positions (word index) in the sentence
     for i, (_, _, w) in enumerate(words):
-        keys: set[object] = set(_stems(w, bm25_language) & terms) if not w.isdigit() else set()
+        keys: set[object] = set(stems(w, bm25_language) & terms) if not w.isdigit() else set()
         if w in numbers:
             keys.add(w)
         for k in keys:

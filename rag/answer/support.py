@@ -26,7 +26,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from rag.store.bm25 import Bm25Encoder
+from rag.store.bm25 import Bm25Encoder, is_stopword, stems
 from rag.text.terms import SNOWBALL
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -160,11 +160,11 @@ class SupportChecker:
         return self._encoders[name]
 
     def _stems(self, word: str, language: str) -> set[int]:
-        return set(self._bm25(language).embed_query(word)[0])
+        return set(stems(word, language))
 
     def is_stopword(self, word: str, language: str) -> bool:
         snowball = SNOWBALL.get(language)
-        return bool(snowball) and not self._bm25(snowball).embed_query(word)[0]  # type: ignore[arg-type]
+        return bool(snowball) and is_stopword(word, snowball)  # type: ignore[arg-type]
 
     def key_terms(self, text: str, language: str) -> KeyTerms:
         """Numbers, names (capitalised phrases, case kept: "US" is not "us" to an embedding) and

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rag.answer.span_ranker import _stems
+from rag.store.bm25 import stems
 
 VERDICTS = ("supported", "conflicts", "not_found")
 FEATURES = (
@@ -171,11 +171,11 @@ def compare(
     """:data:`FEATURES` of one candidate sentence for ``claim``. ``terms``: the claim's BM25 query
     terms in the archive's language."""
     words = [w.lower() for w in _WORD.findall(sentence)]
-    stems: set[int] = set()
+    held: set[int] = set()  # the sentence's BM25 terms
     claim_words = 0
     for w in words:
-        s = _stems(w, bm25_language) if not w.isdigit() else frozenset()
-        stems |= s
+        s = stems(w, bm25_language) if not w.isdigit() else frozenset()
+        held |= s
         claim_words += bool(s & terms)
     cv = values(claim)
     sv = values(sentence)
@@ -199,12 +199,12 @@ def compare(
     value_terms: set[int] = set()
     for v in cv:
         for w in _WORD.findall(v.text.lower()):
-            value_terms |= _stems(w, bm25_language)
+            value_terms |= stems(w, bm25_language)
     rest = terms - value_terms
     feats = {
         "cosine": float(cosine),
-        "cover": len(terms & stems) / len(terms) if terms else 0.0,
-        "cover_rest": len(rest & stems) / len(rest) if rest else 0.0,
+        "cover": len(terms & held) / len(terms) if terms else 0.0,
+        "cover_rest": len(rest & held) / len(rest) if rest else 0.0,
         "cover_sentence": claim_words / len(words) if words else 0.0,
         "cosine_gap": 0.0,  # set by with_gaps() over all candidates
         "cover_gap": 0.0,

@@ -9,6 +9,7 @@ time (the ``bm25`` sparse vector has the IDF modifier), over every point that ha
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from qdrant_edge import Bm25, Bm25Config
 
@@ -50,3 +51,20 @@ class Bm25Encoder:
         """May be empty (``([], [])``) when the query holds only stopwords."""
         vec = self._model.embed_query(text)
         return list(vec.indices), list(vec.values)
+
+
+@lru_cache(maxsize=16)
+def encoder(language: str) -> Bm25Encoder:
+    """One query encoder per Snowball language, shared by everything that looks words up."""
+    return Bm25Encoder(language=language)
+
+
+@lru_cache(maxsize=65536)
+def stems(word: str, language: str) -> frozenset[int]:
+    """The BM25 term indices of ``word`` in ``language`` (its Snowball stem; empty for a stopword)."""
+    return frozenset(encoder(language).embed_query(word)[0])
+
+
+def is_stopword(word: str, language: str) -> bool:
+    """Whether ``word`` leaves no BM25 term in ``language`` (a Snowball language name)."""
+    return not stems(word, language)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from haystack import Document, component
 
 from rag.ids import point_id, term_doc_id
-from rag.store.bm25 import Bm25Encoder
+from rag.store.bm25 import encoder, is_stopword
 from rag.store.document_store import NewsDocumentStore
 from rag.text.terms import vocabulary_words
 
@@ -26,20 +26,16 @@ class TermVocabulary:
             raise ValueError("language must be a Snowball language name such as 'italian'")
         self.document_store = document_store
         self.language = language
-        self._bm25: Bm25Encoder | None = None
 
     def warm_up(self) -> None:
-        if self._bm25 is None:
-            self._bm25 = Bm25Encoder(language=self.language)
+        encoder(self.language)  # a language Snowball does not know fails here, not mid-ingest
 
     @component.output_types(terms=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
-        self.warm_up()
-        assert self._bm25 is not None
         words: set[str] = set()
         for doc in documents:
             words |= vocabulary_words(doc.content or "")
-        candidates = sorted(w for w in words if self._bm25.embed_query(w)[0])
+        candidates = sorted(w for w in words if not is_stopword(w, self.language))
         present: set[str] = set()
         store = self.document_store.store
         for i in range(0, len(candidates), _LOOKUP_BATCH):

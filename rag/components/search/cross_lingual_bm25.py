@@ -18,7 +18,7 @@ from haystack.dataclasses import SparseEmbedding
 
 from rag.embedding.words import WordEmbedder
 from rag.store.base import SearchRequest
-from rag.store.bm25 import Bm25Encoder
+from rag.store.bm25 import Bm25Encoder, is_stopword
 from rag.store.document_store import NewsDocumentStore
 from rag.text.terms import SNOWBALL, query_tokens
 
@@ -97,7 +97,7 @@ class CrossLingualBm25Embedder:
         """Archive words (and numbers) standing for ``text``, with their weights."""
         words, numbers = query_tokens(text)
         if language in SNOWBALL:  # drop the question's own stopwords ("what", "the", "did")
-            words = [w for w in words if self._bm25(language).embed_query(w)[0]]
+            words = [w for w in words if not is_stopword(w, SNOWBALL[language])]
         words = words[: self.max_words]
         out: dict[str, float] = dict.fromkeys(numbers, 1.0)
         for near in self.neighbours(words):
