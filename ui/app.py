@@ -64,6 +64,17 @@ def build_ui(service: Service) -> gr.Blocks:
         questions = archive.chat_examples(engine)
         return (gr.Dataset(samples=[[q] for q in questions]), questions, *(choices for _ in rows))
 
+    def shown(result: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The answer as displayed: its citations titled as the library titles their articles (a plain
+        file's first sentence, not its file name: rag/library.py); what is stored and exported is unchanged."""
+        if not result:
+            return result
+        cited = [*(result.get("citations") or []), *(result.get("nearest") or [])]
+        titles = archive.display_titles(engine, (c["article_id"] for c in cited))
+        retitle = [{**c, "title": titles.get(c["article_id"], c.get("title"))} for c in cited]
+        n = len(result.get("citations") or [])
+        return {**result, "citations": retitle[:n], "nearest": retitle[n:]}
+
     def article_texts(result: dict[str, Any] | None) -> dict[str, str]:
         ids = {c["article_id"] for c in (result or {}).get("citations", [])}
         return {i: t for i in ids if (t := engine.article_text(i)) is not None}
@@ -130,14 +141,14 @@ def build_ui(service: Service) -> gr.Blocks:
         result = outcome["result"]
         history[-1] = {"role": "assistant", "content": render.answer_html(result)}
         first = result["citations"][0]["n"] if result["citations"] else None
-        yield history, conversation_id, result, render.sources_html(result, first, article_texts(result)), ""
+        yield history, conversation_id, result, render.sources_html(shown(result), first, article_texts(result)), ""
 
     def open_citation(target: str, result: dict[str, Any] | None) -> str:
         try:
             n = int(target.split(":", 1)[0])
         except ValueError:
-            return render.sources_html(result, None, {})
-        return render.sources_html(result, n, article_texts(result))
+            return render.sources_html(shown(result), None, {})
+        return render.sources_html(shown(result), n, article_texts(result))
 
     def reset() -> tuple[Any, ...]:
         return [], None, None, render.sources_html(None, None, {})
@@ -151,6 +162,8 @@ def build_ui(service: Service) -> gr.Blocks:
         except RagError as err:
             return f"<div class='results empty'>{render.escape(str(err))}</div>"
         hits = [h.to_dict() for h in found.citations]
+        titles = archive.display_titles(engine, (h["article_id"] for h in hits))
+        hits = [{**h, "title": titles.get(h["article_id"], h["title"])} for h in hits]
         texts = {h["article_id"]: engine.article_text(h["article_id"]) or h["quote"] for h in hits}
         return render.cite_html(claim, hits, texts, verdict=(found.verdict, found.summary()))
 

@@ -90,6 +90,7 @@ def test_answer_and_citation_click_highlights_the_source_sentence(page) -> None:
     page.click("#chatbot .cite")
     page.wait_for_selector("#active-cite", timeout=20_000)
     assert SYRIA in page.inner_text("#active-cite")
+    assert "Fonti della polizia irachena" in page.locator("#sources .source-card").first.inner_text()
     _cited_sentence_in_view(page)
     page.screenshot(path=str(SHOTS / "2_citation_opened.png"))
 
@@ -111,6 +112,8 @@ def test_citation_lookup_finds_the_sentence(page, server: str) -> None:  # type:
     page.wait_for_selector("#cite-results mark", timeout=30_000)
     assert SYRIA in page.locator("#cite-results mark").first.inner_text()
     assert page.inner_text("#cite-results .verdict-supported").startswith("Supported (probability")
+    # a plain .txt seed is titled by its first sentence, as in the library, not by its file name
+    assert "Fonti della polizia irachena" in page.locator("#cite-results .result-head").first.inner_text()
     page.screenshot(path=str(SHOTS / "4_citation_lookup.png"))
     # a false number: the verdict names both values, and the sentence is still the first candidate
     page.fill("#claim textarea", "Gli Stati Uniti hanno 300 truppe nella vicina Siria")
