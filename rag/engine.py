@@ -379,8 +379,7 @@ class Engine:
         claims = final.get("claims", []) if reason is None else []
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
-        only = lambda claim, filters: self.cite_candidates(claim, filters=filters)  # noqa: E731
-        dated = dated_evidence(standalone, claims, evidence, only)
+        dated = dated_evidence(standalone, claims, evidence, self.cite_candidates)
         if dated is not None:  # "when?" answered by the date of the article whose sentence states the event
             result = composer.finish_dated(evidence, dated, kind)
         else:

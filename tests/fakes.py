@@ -63,7 +63,7 @@ def fake_encoder() -> Iterator[None]:
         yield
 
 
-def fake_settings(index: Any, **sections: Any) -> Any:
+def fake_settings(index: Any) -> Any:
     """Settings for a plumbing test: the extractive answerer without the trained reader (a model of
     its own), on the index folder ``index``."""
     from tests.conftest import make_settings
@@ -73,7 +73,4 @@ def fake_settings(index: Any, **sections: Any) -> Any:
     s.answer.answerer = "extractive"
     # the gate's bars were calibrated on the real model's cosines; the fake's are word overlaps
     s.answer.min_similarity = s.answer.min_similarity_cross = 0.3
-    for name, values in sections.items():
-        for key, value in values.items():
-            setattr(getattr(s, name), key, value)
     return s

@@ -10,16 +10,19 @@ said to be the article's date, citing that sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from rag.answer.spans import question_kind
 from rag.answer.verdict import Comparison, shipped_model, values
 from rag.answer.verify import DraftClaim
 from rag.models import Filters
 
-#: ``(claim, filters) -> (candidate documents, their comparisons)``: citation lookup's candidates.
-Candidates = Callable[[str, Filters], tuple[list[Any], list[Comparison]]]
+
+class Candidates(Protocol):
+    """Citation lookup's candidates for a claim (``Engine.cite_candidates``)."""
+
+    def __call__(self, claim: str, *, filters: Filters | None = None) -> tuple[list[Any], list[Comparison]]: ...
+
 
 _WHEN = re.compile(
     r"\b(?:in\s+(?:what|which|che|quale)\s+anno|in\s+what\s+year|what\s+year|which\s+year|che\s+anno|when|quando)\b"
@@ -53,7 +56,7 @@ def dated_evidence(question: str, claims: list[DraftClaim], evidence: list[Any],
     for i, ev in enumerate(evidence[:3]):
         if not ev.date or holds_date(ev.sentence.text):
             continue
-        docs, comparisons = candidates(event, Filters(article_ids=[ev.sentence.article_id]))
+        docs, comparisons = candidates(event, filters=Filters(article_ids=[ev.sentence.article_id]))
         for d, j in zip(docs, judge(comparisons, shipped_model()), strict=True):
             if d.meta["sentence_id"] == ev.sentence.sentence_id and j.verdict == "supported":
                 return i

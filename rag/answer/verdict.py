@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag.answer.support import normalize_number
 from rag.store.bm25 import stems
 
 VERDICTS = ("supported", "conflicts", "not_found")
@@ -66,7 +67,6 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
-_THOUSANDS = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
 #: A name: capitalised words, possibly joined by a particle ("Banca d'Italia", "Città del Vaticano").
 _NAME = re.compile(
     r"(?<![\w'])[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:(?:di|de|del|della|dei|degli|da|van|von|of|the|la)\s+)?"
@@ -93,14 +93,13 @@ class Value:
 
 
 def _number_key(text: str) -> str:
-    t = text.replace(" ", "")
-    if _THOUSANDS.fullmatch(t):
-        return t.replace(".", "").replace(",", "")  # 2.500 / 2,500 -> 2500
+    """2.500 / 2,500 -> 2500; 3,5 / 3.5 / 3.50 -> 3.5: support's normalisation, then one numeric form."""
+    norm = normalize_number(text.replace(" ", ""))
     try:
-        value = float(t.replace(",", "."))  # 3,5 / 3.5 -> 3.5
+        value = float(norm)
     except ValueError:
-        return t
-    return f"{value:g}" if not value.is_integer() else str(int(value))
+        return norm
+    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def values(text: str) -> list[Value]:
