@@ -1,13 +1,23 @@
-"""Plain data types shared by every layer (no heavy imports here)."""
+"""Plain data types shared by every layer (no heavy imports here).
+
+The results (``AnswerResult``, ``SearchResult``, ``CiteLookup``) are also the API's response models:
+FastAPI validates and documents these dataclasses as they are, so the CLI's ``--json`` and the API
+give one shape. ``Field`` descriptions are what the API's schema shows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from rag.errors import ConfigError
+
+#: A citation lookup's verdict on a claim (rag/answer/verdict.py).
+Verdict = Literal["supported", "conflicts", "not_found"]
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,6 @@ class SearchHit:
     sentences: list[EvidenceSentence] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
@@ -122,9 +130,13 @@ class Claim:
 
     text: str
     citations: list[int]
-    #: The claim as the answer reads it in the question's language, when that differs from the source's
-    #: words ("13 billion euros" for "13 miliardi di euro"); None: the answer reads ``text`` itself.
-    rendered: str | None = None
+    rendered: Annotated[
+        str | None,
+        Field(
+            description="the claim as the answer reads it in the question's language, when that differs from "
+            "the source's words ('13 billion euros' for '13 miliardi di euro'); null: the answer reads text itself"
+        ),
+    ] = None
 
 
 @dataclass
@@ -139,18 +151,26 @@ class AnswerResult:
     claims: list[Claim] = field(default_factory=list)
     #: The question actually searched (a follow-up resolved against the previous turn).
     standalone_question: str | None = None
-    #: Why the service abstained ("weak evidence", "not mentioned: X", "unsupported answer"), or None.
-    reason: str | None = None
-    #: Something the reader must know about how this answer was made, e.g. that the local LLM was down
-    #: and the answer is extractive; None when all went as asked.
-    notice: str | None = None
-    #: On an abstention, the closest sentences search found: shown as "not enough to answer", never
-    #: as support (their ``support`` is empty); empty when the service answered.
-    nearest: list[Citation] = field(default_factory=list)
+    reason: Annotated[
+        str | None,
+        Field(description="why the service abstained ('weak evidence', 'not mentioned: X', 'unsupported answer')"),
+    ] = None
+    notice: Annotated[
+        str | None,
+        Field(
+            description="what the reader must know about how this answer was made, e.g. that the local LLM was "
+            "down (restarting) and the answer is extractive; null when all went as asked"
+        ),
+    ] = None
+    nearest: Annotated[
+        list[Citation],
+        Field(
+            description="on an abstention: the closest sentences search found, not enough to answer (never "
+            "support: their support is empty); empty when the service answered"
+        ),
+    ] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
@@ -163,9 +183,14 @@ class SearchResult:
     seconds: float
     #: The question's BM25 terms in the archive's language (its query vector's indices): the reader's
     #: span ranker finds the question's words in a sentence by them. Not part of the JSON.
-    terms: list[int] = field(default_factory=list, repr=False)
-    #: What a reader must know about these results, e.g. how many undated articles a date range left out.
-    notice: str | None = None
+    terms: Annotated[list[int], Field(exclude=True)] = field(default_factory=list, repr=False)
+    notice: Annotated[
+        str | None,
+        Field(
+            description="what a reader must know about these results, e.g. how many undated "
+            "articles a date range left out"
+        ),
+    ] = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -180,16 +205,22 @@ class CiteHit:
     start: int
     end: int
     quote: str
-    #: calibrated probability that this sentence states the claim or states it with another value
-    score: float
+    score: Annotated[
+        float,
+        Field(description="calibrated probability that this sentence states the claim, or states it otherwise"),
+    ]
     title: str
     source: str
     date: str | None
     url: str | None
-    #: this sentence's own verdict: supported | conflicts | not_found
-    verdict: str = "not_found"
-    #: when it conflicts: [the claim's value, then the sentence's values of that kind, best aligned first]
-    conflict: list[str] | None = None
+    verdict: Annotated[Verdict, Field(description="this sentence's own verdict")] = "not_found"
+    conflict: Annotated[
+        list[str] | None,
+        Field(
+            description="when it conflicts: the claim's value, then the sentence's values of that kind, best "
+            "aligned first"
+        ),
+    ] = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -198,18 +229,26 @@ class CiteHit:
 @dataclass
 class CiteLookup:
     claim: str
-    #: supported (the first citation states it) | conflicts (it states it with another value) | not_found
-    verdict: str
-    #: calibrated probability of that verdict
-    probability: float
+    verdict: Annotated[
+        Verdict,
+        Field(
+            description="supported: the first citation states the claim; conflicts: it states it with another "
+            "number, date or name (see conflict); not_found: no sentence of the archive states it"
+        ),
+    ]
+    probability: Annotated[float, Field(description="calibrated probability of the verdict (see BENCHMARKS.md)")]
     citations: list[CiteHit]
+    conflict: Annotated[
+        list[str] | None,
+        Field(description="when it conflicts: the claim's value, then the article's (the first citation's)"),
+    ] = None
 
-    @property
-    def conflict(self) -> list[str] | None:
-        return self.citations[0].conflict if self.citations and self.verdict == "conflicts" else None
+    def __post_init__(self) -> None:
+        if self.conflict is None and self.verdict == "conflicts" and self.citations:
+            self.conflict = self.citations[0].conflict
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "conflict": self.conflict}
+        return asdict(self)
 
     def summary(self) -> str:
         """The verdict in words, for people: what the CLI and the UI say above the candidates."""
@@ -226,7 +265,7 @@ class CiteLookup:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CiteLookup:
         hits = [CiteHit(**c) for c in data["citations"]]
-        return cls(data["claim"], data["verdict"], float(data["probability"]), hits)
+        return cls(data["claim"], data["verdict"], float(data["probability"]), hits, data.get("conflict"))
 
 
 @dataclass

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.support import normalize_number
+from rag.models import Verdict
 from rag.store.bm25 import stems
 
-VERDICTS = ("supported", "conflicts", "not_found")
+VERDICTS: tuple[Verdict, ...] = ("supported", "conflicts", "not_found")
 FEATURES = (
     "cosine",  # the encoder's cosine between claim and sentence
     "cover",  # share of the claim's BM25 terms the sentence holds
@@ -302,6 +303,6 @@ class Judged:
         return 1.0 - self.probabilities["not_found"]
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         p = self.probabilities
         return max(VERDICTS, key=lambda c: p[c])

@@ -28,6 +28,7 @@ from rag.api import schemas as s
 from rag.api.guard import Guard
 from rag.errors import ConfigError, IndexStoreError, InputFileError, LLMError, ModelError, RagError
 from rag.loaders import SUPPORTED_EXTENSIONS
+from rag.models import AnswerResult, CiteLookup, SearchResult
 from rag.service import Service
 
 log = logging.getLogger("rag.api")
@@ -151,13 +152,13 @@ def create_app(service: Service) -> FastAPI:
     # -- questions ----------------------------------------------------------------------------------
     @app.post(
         "/api/ask",
-        response_model=s.AnswerModel,
+        response_model=AnswerResult,
         responses=ERROR_RESPONSES | {502: {"model": s.ErrorResponse}},
         tags=["answers"],
     )
     def ask(req: s.AskRequest) -> Any:
         result, _ = ready().ask(req.question, answerer=req.answerer, filters=_filters(req.filters))
-        return result.to_dict()
+        return result
 
     @app.post(
         "/api/ask/stream",
@@ -181,15 +182,15 @@ def create_app(service: Service) -> FastAPI:
         result, _ = svc.ask(
             req.question, answerer=req.answerer, filters=_filters(req.filters), conversation_id=conversation_id
         )
-        return {"conversation_id": conversation_id, "answer": result.to_dict()}
+        return s.ChatResponse(conversation_id=conversation_id, answer=result)
 
-    @app.post("/api/search", response_model=s.SearchResponse, responses=ERROR_RESPONSES, tags=["search"])
+    @app.post("/api/search", response_model=SearchResult, responses=ERROR_RESPONSES, tags=["search"])
     def search(req: s.SearchRequest) -> Any:
-        return ready().engine.search(req.query, top_k=req.top_k, filters=_filters(req.filters)).to_dict()
+        return ready().engine.search(req.query, top_k=req.top_k, filters=_filters(req.filters))
 
-    @app.post("/api/cite", response_model=s.CiteResponse, responses=ERROR_RESPONSES, tags=["search"])
+    @app.post("/api/cite", response_model=CiteLookup, responses=ERROR_RESPONSES, tags=["search"])
     def cite(req: s.CiteRequest) -> Any:
-        return ready().engine.lookup(req.claim, top_k=req.top_k, filters=_filters(req.filters)).to_dict()
+        return ready().engine.lookup(req.claim, top_k=req.top_k, filters=_filters(req.filters))
 
     @app.post(
         "/api/export",
@@ -201,7 +202,7 @@ def create_app(service: Service) -> FastAPI:
         """Answers with their citations as Markdown (references) or CSV (a row per citation)."""
         from rag.answer.export import export as export_answers
 
-        text = export_answers([a.model_dump() for a in req.answers], req.format)
+        text = export_answers(req.answers, req.format)
         media = "text/markdown" if req.format == "markdown" else "text/csv"
         name = "answers.md" if req.format == "markdown" else "answers.csv"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -1,4 +1,5 @@
-"""Request and response models of the API (the same shapes as the CLI's ``--json``)."""
+"""The API's requests, and the responses only it gives. Answers, search results and citation lookups
+are the dataclasses of ``rag.models`` themselves (the CLI's ``--json`` shape)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from rag.models import Filters
+from rag.models import AnswerResult, Filters
 
 
 class FiltersModel(BaseModel):
@@ -70,121 +71,16 @@ class CiteRequest(BaseModel):
         return _not_blank(v, "claim")
 
 
-class CitationModel(BaseModel):
-    n: int
-    article_id: str
-    title: str
-    source: str
-    sentence_id: str
-    start: int
-    end: int
-    quote: str
-    date: str | None = None
-    url: str | None = None
-    support: list[str] = []
-    highlight: list[int] | None = None
-
-
-class ClaimModel(BaseModel):
-    text: str
-    citations: list[int]
-    rendered: str | None = Field(None, description="the claim in the question's language when it differs")
-
-
-class AnswerModel(BaseModel):
-    question: str
-    answer: str
-    abstained: bool
-    language: str
-    citations: list[CitationModel]
-    answerer: str
-    timings: dict[str, float]
-    claims: list[ClaimModel] = []
-    standalone_question: str | None = None
-    reason: str | None = None
-    notice: str | None = Field(
-        None, description="e.g. the local LLM was down (restarting) and the answer is extractive"
-    )
-    nearest: list[CitationModel] = Field(
-        [], description="on an abstention: the closest sentences found, not enough to answer (never support)"
-    )
-
-
 class ExportRequest(BaseModel):
-    answers: list[AnswerModel] = Field(..., min_length=1, max_length=1000, description="answers as /api/ask gives them")
+    answers: list[AnswerResult] = Field(
+        ..., min_length=1, max_length=1000, description="answers as /api/ask gives them"
+    )
     format: Literal["markdown", "csv"] = "markdown"
 
 
 class ChatResponse(BaseModel):
     conversation_id: str
-    answer: AnswerModel
-
-
-class EvidenceModel(BaseModel):
-    article_id: str
-    sentence_id: str
-    start: int
-    end: int
-    text: str
-    score: float
-    similarity: float | None = None
-
-
-class HitModel(BaseModel):
-    article_id: str
-    chunk_id: str
-    score: float
-    title: str
-    source: str
-    date: str | None
-    url: str | None
-    start: int
-    end: int
-    text: str
-    sentences: list[EvidenceModel]
-
-
-class SearchResponse(BaseModel):
-    query: str
-    language: str
-    hits: list[HitModel]
-    evidence: list[EvidenceModel]
-    seconds: float
-    notice: str | None = Field(None, description="e.g. how many undated articles a date range left out")
-
-
-Verdict = Literal["supported", "conflicts", "not_found"]
-
-
-class CiteHitModel(BaseModel):
-    article_id: str
-    sentence_id: str
-    start: int
-    end: int
-    quote: str
-    score: float = Field(
-        ..., description="calibrated probability that this sentence states the claim, or states it with another value"
-    )
-    title: str
-    source: str
-    date: str | None
-    url: str | None
-    verdict: Verdict = Field("not_found", description="this sentence's own verdict")
-    conflict: list[str] | None = Field(
-        None, description="when it conflicts: the claim's value, then the sentence's values of that kind"
-    )
-
-
-class CiteResponse(BaseModel):
-    claim: str
-    verdict: Verdict = Field(
-        ...,
-        description="supported: the first citation states the claim; conflicts: it states it with another "
-        "number, date or name (see conflict); not_found: no sentence of the archive states it",
-    )
-    probability: float = Field(..., description="calibrated probability of the verdict (see BENCHMARKS.md)")
-    conflict: list[str] | None = Field(None, description="the claim's value, then the article's")
-    citations: list[CiteHitModel]
+    answer: AnswerResult
 
 
 class ArticleSummary(BaseModel):
