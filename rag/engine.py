@@ -133,8 +133,7 @@ class Engine:
         """Creates the collection and its manifest on the first ingest."""
         if self.store.get_meta():
             return
-        dense = self.indexing_pipeline.get_component("dense")
-        dim = int(dense.embedding_backend.model.get_embedding_dimension())  # type: ignore[attr-defined]
+        dim = self.indexing_pipeline.get_component("dense").embedding_dimension()  # type: ignore[attr-defined]
         self.store.ensure_collection(dim)
         self.store.set_meta(new_manifest(self.settings, dim, self.model))
 

@@ -18,8 +18,11 @@ def test_index_name_derives_from_model_and_chunking() -> None:
         load_settings(chunking={"sentences": 8, "overlap": 1}).index_name(),
         load_settings(embedding={"model": "some/other-model"}).index_name(),
         load_settings(embedding={"meta_fields_to_embed": []}).index_name(),
+        load_settings(embedding={"sentence_vectors": "late"}).index_name(),
     }
-    assert len(names) == 5
+    assert len(names) == 6
+    # the default keeps the names indexes had before the setting existed
+    assert base.index_name() == "multilingual-e5-small-openvino-bf16__s8o2__v2-7b5e06c8"
     # Retrieval-time settings do not change the stored vectors, so not the folder either.
     assert load_settings(retrieval={"top_k": 9}).index_name() == base.index_name()
 

@@ -50,6 +50,10 @@ class BackendDocumentEmbedder(SentenceTransformersDocumentEmbedder):
     def warm_up(self) -> None:
         _warm(self, SentenceTransformersDocumentEmbedder)
 
+    def embedding_dimension(self) -> int:
+        self.warm_up()
+        return int(self.embedding_backend.model.get_embedding_dimension())  # type: ignore[union-attr,arg-type]
+
     def to_dict(self) -> dict[str, Any]:
         data = SentenceTransformersDocumentEmbedder.to_dict(self)
         data["init_parameters"]["runtime"] = self.runtime

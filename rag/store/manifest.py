@@ -18,6 +18,7 @@ SHAPING = (
     "embedding.passage_prompt",
     "embedding.query_prompt",
     "embedding.meta_fields_to_embed",
+    "embedding.sentence_vectors",
     "chunking.sentences",
     "chunking.overlap",
     "chunking.max_chars",

@@ -31,8 +31,10 @@ def _pipelines(ds: NewsDocumentStore) -> dict[str, Pipeline]:
 
     s = ds.settings
     assert s is not None
+    late = s.model_copy(update={"embedding": s.embedding.model_copy(update={"sentence_vectors": "late"})})
     return {
         "indexing": build_indexing_pipeline(s, ds, MODEL),
+        "indexing-late": build_indexing_pipeline(late, ds, MODEL),
         "search": build_search_pipeline(s, ds, MODEL),
         "cite": build_cite_pipeline(s, ds, MODEL),
         "answer-extractive": build_answer_pipeline(s, ds, MODEL, "extractive"),
