@@ -1,5 +1,6 @@
-"""scripts/train_reader.py end to end for a few steps on the tiny SQuAD-it fixture (the quick suite:
-the script cannot rot), and scripts/export_reader.py on its output."""
+"""scripts/train_reader.py end to end for a few steps on the tiny SQuAD-it fixture (in every full
+run, so the script cannot rot), and scripts/export_reader.py on its output. Slow: two processes load
+the real encoder (≈ 30 s, a quarter of the quick loop when it was part of it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_training_runs_a_few_steps_and_exports(tmp_path: Path) -> None:
