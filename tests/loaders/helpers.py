@@ -1,8 +1,12 @@
-"""Tiny real files for the loader tests."""
+"""Tiny real files for the loader tests, and the shortcuts to write and load them."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
+
+from rag.loaders import iter_inputs
+from rag.models import Article, Skipped
 
 
 def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
@@ -54,3 +58,33 @@ def encrypted_pdf(lines: list[str], password: str = "secret") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def load(*paths: Path) -> list[Article | Skipped]:
+    return list(iter_inputs(list(paths)))
+
+
+def load_one(path: Path) -> Article | Skipped:
+    [item] = load(path)
+    return item
+
+
+def article(path: Path) -> Article:
+    item = load_one(path)
+    assert isinstance(item, Article), item
+    return item
+
+
+def skipped(path: Path) -> Skipped:
+    item = load_one(path)
+    assert isinstance(item, Skipped), item
+    return item
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return path
