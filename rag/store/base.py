@@ -11,7 +11,7 @@ Every point carries ``payload["kind"]`` (e.g. ``"chunk"``, ``"sentence"``); ever
 to one kind, or to all kinds but the reserved :data:`META_KIND`.
 
 Fusion (``"rrf"``) is done by Qdrant itself. Both backends use the same weighted RRF formula,
-measured and cross-checked in ``tests/store/test_congruence.py``::
+measured and cross-checked in ``tests/store/test_backend_congruence.py``::
 
     score(point) = sum over prefetches p where point ranks r_p (0-based) of  1 / ((r_p + 1) / w_p + k - 1)
 
