@@ -84,6 +84,7 @@ def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where:
             f"{where} was built before the embedding backend was recorded in an index",
             hint=f"rebuild it from its stored articles: rag reindex --index {settings.index_dir()}",
         )
+    stored.setdefault("embedding.sentence_vectors", "separate")  # indexes from before the setting
     data = settings.model_dump()
     clashes = []
     for dotted in SHAPING:

