@@ -34,8 +34,15 @@ def _rss_peak_mb() -> float:
 
 def _text(comp: Any, doc: Any) -> str:
     """The text an embedder component encodes for a document (as the Haystack embedder builds it)."""
-    meta = [str(doc.meta[k]) for k in comp.meta_fields_to_embed if doc.meta.get(k) is not None]
-    return comp.prefix + comp.embedding_separator.join([*meta, doc.content or ""]) + comp.suffix
+    from rag.embedding.haystack_embedders import text_to_embed
+
+    return text_to_embed(
+        doc,
+        prefix=comp.prefix,
+        meta_fields_to_embed=comp.meta_fields_to_embed,
+        separator=comp.embedding_separator,
+        suffix=comp.suffix,
+    )
 
 
 def _instrument(engine: Any, timings: dict[str, float], embedded: dict[str, list[tuple[str, str]]]) -> None:

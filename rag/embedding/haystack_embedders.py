@@ -22,6 +22,13 @@ from haystack_integrations.components.embedders.sentence_transformers.embedding_
 from rag.embedding.backends import load_encoder
 
 
+def text_to_embed(doc: Any, *, prefix: str, meta_fields_to_embed: list[str], separator: str, suffix: str = "") -> str:
+    """What Haystack's ``SentenceTransformersDocumentEmbedder`` encodes for ``doc``: prefix, the given
+    metadata values and the content joined by ``separator``, suffix."""
+    meta = [str(doc.meta[k]) for k in meta_fields_to_embed if k in doc.meta and doc.meta[k] is not None]
+    return prefix + separator.join([*meta, doc.content or ""]) + suffix
+
+
 class _ExportedBackend(_SentenceTransformersEmbeddingBackend):
     """The integration's embedding backend around an already loaded model."""
 

@@ -17,6 +17,7 @@ import numpy as np
 from haystack import Document, component
 
 from rag.embedding.backends import load_encoder
+from rag.embedding.haystack_embedders import text_to_embed
 
 
 @component
@@ -50,9 +51,10 @@ class LateChunkEmbedder:
         return int(self._encoder.get_embedding_dimension())
 
     def text_of(self, doc: Document) -> str:
-        """What the passage embedder encodes for ``doc`` (Haystack's SentenceTransformersDocumentEmbedder)."""
-        meta = [str(doc.meta[k]) for k in self.meta_fields_to_embed if k in doc.meta and doc.meta[k] is not None]
-        return self.prefix + self.embedding_separator.join([*meta, doc.content or ""])
+        """What the passage embedder encodes for ``doc``."""
+        return text_to_embed(
+            doc, prefix=self.prefix, meta_fields_to_embed=self.meta_fields_to_embed, separator=self.embedding_separator
+        )
 
     @component.output_types(documents=list[Document])
     def run(self, chunks: list[Document], sentences: list[Document]) -> dict[str, list[Document]]:
