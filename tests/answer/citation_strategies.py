@@ -107,7 +107,7 @@ def assert_key_span(sentence: str, span: tuple[int, int]) -> None:
     assert not cuts_a_word(sentence, a, b), (sentence, key)
 
 
-def _answer_in(sentence_text: str, period: bool = True) -> st.SearchStrategy[str]:
+def answer_in(sentence_text: str, period: bool = True) -> st.SearchStrategy[str]:
     """An answer taken from the sentence (any case, a number written another way) or made up."""
     n = len(sentence_text)
     piece = st.tuples(st.integers(0, n), st.integers(0, n)).map(lambda t: sentence_text[min(t) : max(t)])

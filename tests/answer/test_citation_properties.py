@@ -30,7 +30,7 @@ from rag.models import Article, EvidenceSentence
 from rag.text.sentences import make_sentences
 from tests.answer.citation_strategies import (
     PROPS,
-    _answer_in,
+    answer_in,
     article_text,
     assert_answer_span,
     assert_contract,
@@ -65,7 +65,7 @@ def test_key_span_lies_inside_its_sentence_and_is_a_number(
 
 
 @PROPS
-@given(sentence.flatmap(lambda text: st.tuples(st.just(text), _answer_in(text))))
+@given(sentence.flatmap(lambda text: st.tuples(st.just(text), answer_in(text))))
 @example(("İ 900.", "900.")).via("a capital dotted I lowers to two characters: every later span shifted")
 @example(("İİİ 2.500 truppe in Iraq e 900 in Siria.", "iraq")).via("the shifted span ran past the sentence")
 @example(("Ci sono 2.900 soldati.", "900")).via("an answer found inside a longer number")
@@ -84,7 +84,7 @@ def test_locate_returns_the_exact_span_of_the_answer(pair: tuple[str, str]) -> N
 
 
 @PROPS
-@given(sentence.flatmap(lambda text: st.tuples(_answer_in(text, period=False), st.just(text))), language)
+@given(sentence.flatmap(lambda text: st.tuples(answer_in(text, period=False), st.just(text))), language)
 @example(("900", "Ci sono 2.900 soldati."), "it").via("a claim quoted part of a number")
 @example(("Roma", "La Romania vota."), "it").via("a claim quoted part of a word")
 @example((".", "Siria. "), "it").via("a claim of punctuation alone was supported as a quote")

@@ -32,7 +32,7 @@ from rag.text.sentences import make_sentences
 from tests.answer.citation_strategies import (
     FEWER,
     PROPS,
-    _answer_in,
+    answer_in,
     article_text,
     assert_answer_span,
     assert_contract,
@@ -152,7 +152,7 @@ def test_extractive_answers_cite_their_sentence_and_point_inside_it(
 def _reply(data: st.DataObject, evidence: list[Evidence]) -> str:
     """A model's JSON reply: 1-3 answer sentences copied, recased, renumbered or made up, any evidence number."""
     parts = [
-        data.draw(st.one_of(_answer_in(ev.sentence.text), question, st.just(ev.sentence.text)), label="part")
+        data.draw(st.one_of(answer_in(ev.sentence.text), question, st.just(ev.sentence.text)), label="part")
         for ev in data.draw(st.lists(st.sampled_from(evidence), min_size=1, max_size=3), label="cited")
     ]
     marks = data.draw(
