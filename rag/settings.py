@@ -180,6 +180,11 @@ class LLMSettings(_Section):
         60.0, gt=0, description="seconds an LLM may take to start and to continue a reply, then it counts as hung"
     )
     load_timeout_s: float = Field(120.0, gt=0, description="seconds the local LLM's process may take to load")
+    prefill: bool = Field(
+        True,
+        description="begin the packaged local model's reply with its JSON opening in the prompt, so the answer "
+        "streams ≈ 0.3 s sooner (same reply); off: the chat endpoint. A GGUF_PATH model always uses the chat endpoint",
+    )
     repack: Literal["auto", "on", "off"] = Field(
         "auto",
         description="llama.cpp's runtime weight repacking (extra buffer types, AMX among them); auto = off "

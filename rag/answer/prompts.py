@@ -46,6 +46,38 @@ REPLY_SCHEMA = {
     "required": ["answer", "evidence"],
 }
 
+#: The local model's reply begins with this, written into its prompt (the packaged model's chat
+#: template ends the prompt in its assistant turn): three tokens it need not decode one by one.
+REPLY_PREFILL = '{"answer":'
+#: The rest of the reply after REPLY_PREFILL, as a llama.cpp grammar: exactly the tail of what
+#: llama.cpp's own converter makes of REPLY_SCHEMA (tests/answer/test_prompts.py compares them).
+REPLY_REST_GRAMMAR = r"""root ::= space answer "," space evidence-kv "}" space
+answer ::= string | null
+evidence-kv ::= "\"evidence\"" space ":" space evidence
+evidence ::= integer | null
+char ::= [^"\\] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])
+integer ::= ("-"? integral-part) space
+integral-part ::= [0-9] | [1-9] {digits}
+null ::= "null" space
+space ::= " "?
+string ::= "\"" char* "\"" space
+"""
+_DIGITS = "([0-9])?"
+for _ in range(14):  # up to 16 digits, as llama.cpp's converter writes an integer
+    _DIGITS = f"([0-9] {_DIGITS})?"
+REPLY_REST_GRAMMAR = REPLY_REST_GRAMMAR.replace("{digits}", _DIGITS)
+#: The packaged model's chat template (Qwen2.5's ChatML; tests/llm compares it with the GGUF's own).
+CHATML_TURN = "<|im_start|>{role}\n{content}<|im_end|>\n"
+CHATML_REPLY = "<|im_start|>assistant\n"
+CHATML_STOP = "<|im_end|>"
+
+
+def chatml_prompt(messages: list[tuple[str, str]], reply_start: str = "") -> str:
+    """(role, content) turns as the packaged model's template writes them, then its assistant turn
+    already begun with ``reply_start``."""
+    turns = "".join(CHATML_TURN.format(role=role, content=content) for role, content in messages)
+    return turns + CHATML_REPLY + reply_start
+
 
 def article_date_text(language: str, date: str) -> str:
     return ARTICLE_DATE.get(language, ARTICLE_DATE["en"]).format(date=date)

@@ -1,2 +1,2 @@
 """The Haystack components of answers: the evidence gate, the answerers (reader, extractive), the LLM
-prompt builder and the verifier of an LLM's claims."""
+prompt builder, the prefilled local generator and the verifier of an LLM's claims."""
