@@ -2,7 +2,10 @@
 the time to first streamed token and to the full verified answer. Baseline in the same run: the
 search alone (retrieval + evidence), which every answerer pays first.
 
-    .venv/bin/python scripts/bench_answer_latency.py --index DIR [--answerers extractive,local] [--n 20]
+    .venv/bin/python scripts/bench_answer_latency.py --index DIR [--answerers extractive,local,local-chat] [--n 20]
+
+``local-chat`` is the local LLM through its chat endpoint (``llm.prefill`` off): the baseline of the
+prefilled reply, on the same questions, with the count of answers equal to ``local``'s.
 
 Questions: the seeds' sample questions plus DEV questions (English and Italian) if available.
 """
@@ -64,7 +67,13 @@ def main() -> None:
             engine.search(q)
             search_ms.append(1000 * (time.perf_counter() - t))
         out["search_only_ms"] = _summary(search_ms)
-        for kind in [k.strip() for k in args.answerers.split(",") if k.strip()]:
+        answers: dict[str, list[str]] = {}
+        for label in [k.strip() for k in args.answerers.split(",") if k.strip()]:
+            # "local-chat": the local LLM through its chat endpoint (llm.prefill off), the baseline of
+            # the prefilled reply; the same questions, so the replies can be compared one by one
+            kind = "local" if label.startswith("local") else label
+            engine.settings.llm.prefill = label != "local-chat"
+            engine._answer.pop(kind, None)
             t = time.perf_counter()
             engine.answer_pipeline(kind)  # builds and warms the answerer
             if kind == "local":
@@ -72,6 +81,7 @@ def main() -> None:
             load_s = time.perf_counter() - t
             engine.ask(qs[0], answerer=kind)  # warm
             total, first, tokens, abstained = [], [], [], 0
+            said = answers.setdefault(label, [])
             for q in qs:
                 seen: list[float] = []
                 t = time.perf_counter()
@@ -79,17 +89,20 @@ def main() -> None:
                 end = time.perf_counter()
                 total.append(1000 * (end - t))
                 abstained += result.abstained
+                said.append(result.answer)
                 if seen and not result.abstained and kind != "extractive":
                     first.append(1000 * (seen[0] - t))
                     tokens.append(len(seen))
-            out[kind] = {
+            out[label] = {
                 "load_s": round(load_s, 2),
                 "total_ms": _summary(total),
                 "first_token_ms": _summary(first) if first else None,
                 "streamed_chunks_mean": round(statistics.mean(tokens), 1) if tokens else None,
                 "abstained": abstained,
             }
-            print(kind, json.dumps(out[kind]), flush=True)
+            if label != "local" and "local" in answers and label.startswith("local"):
+                out[label]["same_answer_as_local"] = sum(a == b for a, b in zip(said, answers["local"], strict=True))
+            print(label, json.dumps(out[label]), flush=True)
     print(json.dumps(out, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
