@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +115,8 @@ class Service:
             from rag.llm.generators import choose_answerer
 
             self.engine.ensure_collection()
-            # the reader loads beside the embedding model: much of each load runs outside the GIL
-            with ThreadPoolExecutor(1, thread_name_prefix="rag-warm-reader") as pool:
-                reader = pool.submit(self.engine.answer_pipeline, "extractive")
-                self.engine.warm_up()
-                reader.result()
+            self.engine.warm_up()
+            self.engine.answer_pipeline("extractive")
             default = choose_answerer(self.engine.settings)
             if default != "local":
                 self._llm_mode = "not used" if default == "extractive" else "remote"
