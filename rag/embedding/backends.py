@@ -28,8 +28,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -299,28 +298,6 @@ def _exported_transformer(runner: _Runner, config: Any) -> Any:
     return ExportedTransformer()
 
 
-@contextmanager
-def _config_only_transformer() -> Iterator[None]:
-    """While a non-torch backend's ``SentenceTransformer`` is built: its transformer is made from the
-    config alone, weights left uninitialised, instead of reading the float32 weights (≈ 0.4 s) that
-    the exported runner replaces at once. Called under ``_MODELS_LOCK``: nothing else builds one then."""
-    from sentence_transformers.base.modules.transformer import Transformer
-    from transformers import AutoModel
-    from transformers.initialization import no_init_weights
-
-    original = Transformer._load_model
-
-    def from_config(self: Any, name: str, task: str, config: Any, *args: Any, **kwargs: Any) -> Any:
-        with no_init_weights():
-            return AutoModel.from_config(config)
-
-    Transformer._load_model = from_config
-    try:
-        yield
-    finally:
-        Transformer._load_model = original
-
-
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
@@ -344,8 +321,7 @@ def _load(model: str, backend: str) -> Any:
     if backend == "torch":
         return SentenceTransformer(model, device="cpu", local_files_only=True)
     folder = ensure_backend_files(Path(model), backend)
-    with _config_only_transformer():
-        st = SentenceTransformer(model, device="cpu", local_files_only=True)
+    st = SentenceTransformer(model, device="cpu", local_files_only=True)
     first = st[0]
     if not hasattr(first, "model") or not hasattr(first.model, "config"):
         raise ModelError(f"{model}: the first module is not a transformer; use embedding.backend=torch")

@@ -193,14 +193,3 @@ def test_int8_vectors_are_close_to_float32() -> None:
 def test_openvino_bf16_vectors_are_close_to_float32() -> None:
     cos = _cosines("openvino-bf16")
     assert cos.min() > 0.999, cos  # measured on DEV chunks: mean 0.99999
-
-
-def test_the_config_only_transformer_is_undone_after_the_load() -> None:
-    from sentence_transformers.base.modules.transformer import Transformer
-
-    from rag.embedding.backends import _config_only_transformer
-
-    original = Transformer._load_model
-    with _config_only_transformer():
-        assert Transformer._load_model is not original  # the float32 weights are not read
-    assert Transformer._load_model is original  # a torch-backend model built later reads its weights
