@@ -472,14 +472,12 @@ def measure_engine(engine: Any, queries: list[tuple[str, str]], warmup: int) -> 
 def recall(store: Any, qvecs: np.ndarray, kinds: tuple[str, ...], efs: list[int | None], k: int = 10) -> dict:
     """recall@k of HNSW (at each hnsw_ef; None = Qdrant's default) against exact search, kind-filtered
     exactly as the retriever's dense legs are, plus the latency of one such dense query. On an index
-    with a quantized copy, the candidates are rescored as the store does (``OVERSAMPLING``)."""
+    with a quantized copy, the candidates are rescored as the store does (``dense_params``)."""
     import qdrant_edge as qe
 
     from rag.store.base import DENSE_VECTOR, filter_spec
     from rag.store.edge import to_edge_filter
-    from rag.store.edge_requests import OVERSAMPLING
-
-    rescored = qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING)
+    from rag.store.edge_requests import dense_params
 
     shard = store._require()
     out: dict[str, Any] = {}
@@ -502,8 +500,7 @@ def recall(store: Any, qvecs: np.ndarray, kinds: tuple[str, ...], efs: list[int 
         truth, exact_ms = zip(*(run(v, qe.SearchParams(exact=True)) for v in qvecs), strict=True)
         res: dict[str, Any] = {"exact": {"ms_p50": pct(list(exact_ms), 50)}}
         for ef in efs:
-            params = qe.SearchParams(hnsw_ef=ef, quantization=rescored)
-            got, ms = zip(*(run(v, params) for v in qvecs), strict=True)
+            got, ms = zip(*(run(v, dense_params(ef)) for v in qvecs), strict=True)
             r = [len(set(g) & set(t)) / max(len(t), 1) for g, t in zip(got, truth, strict=True)]
             res[f"ef={ef or 'default'}"] = {
                 "recall@10": round(statistics.fmean(r), 4),

@@ -1,5 +1,6 @@
-"""The prefilled reply of the packaged model is the chat endpoint's reply: same template, same greedy
-tokens, only the JSON opening read with the prompt instead of decoded. Real model, real worker."""
+"""The prefilled reply of the packaged model is the chat endpoint's reply on clear cases: same template,
+same greedy decoding, only the JSON opening read with the prompt instead of decoded (near-ties may
+differ: BENCHMARKS.md, issue 17). Real model, real worker."""
 
 from __future__ import annotations
 

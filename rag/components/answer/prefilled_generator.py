@@ -20,8 +20,9 @@ class PrefilledGenerator:
     model's own chat template ending in an assistant turn that already holds ``{"answer":``, and a
     grammar holds the rest of the reply to the reply schema. The three tokens of that opening are read
     with the prompt (in one batch) instead of being decoded one at a time (≈ 90 ms each on 2 cores),
-    so the answer's first token streams that much sooner. With greedy decoding the reply is the one
-    the chat endpoint gives (tests/llm/test_prefill.py)."""
+    so the answer's first token streams that much sooner. Decoding is the same greedy decoding as the
+    chat endpoint's; three tokens read in one batch are not bit-identical to three decoded one by one,
+    so a near-tie can go the other way (1 of 16 DEV answers differed: BENCHMARKS.md, issue 17)."""
 
     def __init__(
         self,
