@@ -5,21 +5,28 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 QUESTION ?= How many US troops are in Syria?
 
-# The local LLM runtime, llama-cpp-python, compiles from source for a fixed CPU level, never
-# -march=native: nothing may depend on the CPU the build happened to run on. AMX is always off (its
-# Q4_K_M path segfaults: ggml-org/llama.cpp#20824). LLM_CPU=avx512 (default): AVX-512 F/BW/DQ/VL +
-# VBMI/VNNI/BF16, which both CPUs of this project's machines have (AMD EPYC Zen 4, Intel Xeon Sapphire
-# Rapids), and the fastest here (BENCHMARKS.md). LLM_CPU=avx2: any x86-64 CPU since 2013, slower.
-LLM_CPU ?= avx512
+# The local LLM runtime, llama-cpp-python, compiles from source for one CPU level, never -march=native
+# (nothing may depend on extensions the compiler happened to see). The level is the fastest that the CPU
+# `make setup` runs on has every instruction of (rag/llm/cpu.py reads /proc/cpuinfo): avx512 (AVX-512
+# F/CD/BW/DQ/VL + VBMI/VNNI/BF16: AMD Zen 4, Intel Sapphire Rapids), avx2 (AMD Zen 2, any x86-64 since
+# 2013), sse42, x86-64. AMX is never on: its Q4_K_M path segfaults (ggml-org/llama.cpp#20824).
+# `LLM_CPU=<level>` overrides the choice. The build's level, the CPU flags it needs and its libraries'
+# hashes are recorded in $(LLAMA_RECORD); the service compares that record with /proc/cpuinfo before
+# it runs any llama.cpp code, and setup rebuilds when the recorded build is not this CPU's level (a
+# venv moved to another machine, say).
+# Why not one build with every level (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS, chosen at run time):
+# ggml's x86 list holds 14 variants (14 compiles of the CPU backend where this builds one, on 2 cores),
+# llama-cpp-python never loads such backends itself (abetlen/llama-cpp-python#2069), and on
+# Sapphire Rapids ggml would pick its "sapphirerapids" variant, which is the AMX one that crashes.
+CPUINFO ?= /proc/cpuinfo
+ifndef LLM_CPU
+LLM_CPU := $(shell $(PY) rag/llm/cpu.py choose --cpuinfo $(CPUINFO))
+endif
 LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
-LLAMA_BASE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
-  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-LLAMA_CMAKE_avx2 := $(LLAMA_BASE) -DGGML_AVX512=OFF
-LLAMA_CMAKE_avx512 := $(LLAMA_BASE) -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON
-LLAMA_CMAKE_ARGS := $(LLAMA_CMAKE_$(LLM_CPU))
-LLAMA_STAMP := $(VENV)/.llama-cpp-build
+LLAMA_CMAKE_ARGS := $(shell $(PY) rag/llm/cpu.py cmake $(LLM_CPU))
+LLAMA_RECORD := $(VENV)/llama-cpp-build.json
 
-.PHONY: setup llm-runtime browser run test lint eval clean
+.PHONY: setup llm-runtime llm-cpu browser run test lint eval clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,16 +38,21 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP) llm-runtime
 
-# (Re)builds llama-cpp-python when the installed build is not the one these flags make (≈4-5 min on 2
-# cores, once per venv). No pip cache: a wheel cached from a native build would be reused silently.
+# (Re)builds llama-cpp-python when the recorded build is not this version at this level (≈4-5 min on
+# 2 cores, once per venv and CPU level). No pip cache: a wheel cached from another level would be reused.
 llm-runtime:
-	@test -n "$(LLAMA_CMAKE_ARGS)" || { echo "LLM_CPU must be avx512 or avx2, not '$(LLM_CPU)'"; exit 2; }
-	@if [ "$$(cat $(LLAMA_STAMP) 2>/dev/null)" != "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)" ]; then \
-	  echo "building llama-cpp-python $(LLAMA_VERSION) for $(LLM_CPU), without AMX (≈5 min, once)"; \
+	@test -n "$(LLAMA_CMAKE_ARGS)" || exit 2
+	@$(PY) rag/llm/cpu.py lacks $(LLM_CPU) --cpuinfo $(CPUINFO)
+	@if ! $(BIN)/python rag/llm/cpu.py current --level $(LLM_CPU) --version $(LLAMA_VERSION) --record $(LLAMA_RECORD); then \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) for CPU level $(LLM_CPU), without AMX (≈5 min, once)"; \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install --quiet \
 	    --no-cache-dir --no-binary llama-cpp-python --force-reinstall --no-deps "llama-cpp-python==$(LLAMA_VERSION)" \
-	  && echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)" > $(LLAMA_STAMP); \
+	  && $(BIN)/python rag/llm/cpu.py record --level $(LLM_CPU) --version $(LLAMA_VERSION) --record $(LLAMA_RECORD); \
 	fi
+
+# What setup builds for this CPU (or for CPUINFO=<a copy of another CPU's /proc/cpuinfo>).
+llm-cpu:
+	@echo "$(LLM_CPU): $(LLAMA_CMAKE_ARGS)"
 
 # The UI tests drive Debian's chromium with Playwright (its own browser download is unreachable here).
 browser:

@@ -26,6 +26,7 @@ from rag.embedding.configured import model_path
 from rag.errors import RagError
 from rag.ids import point_id, sentence_id
 from rag.ingest import ingest_articles, ingest_paths, recover
+from rag.llm.generators import describe_local
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
@@ -287,6 +288,7 @@ class Engine:
             "languages": self.store.facet("language", "article") if meta else {},
             "built_with": meta,
             "reader": reader_info(self.settings),
+            "llm": describe_local(self.settings),
         }
 
     # -- answers ---------------------------------------------------------------------------------

@@ -186,6 +186,11 @@ class LLMSettings(_Section):
         "streams ≈ 0.2 s sooner (the same greedy decoding; near-ties can differ); off: the chat endpoint. "
         "A GGUF_PATH model always uses the chat endpoint",
     )
+    cpuinfo: Path = Field(
+        Path("/proc/cpuinfo"),
+        description="where this CPU's flags are read, to check that the llama.cpp build fits it before it runs "
+        "(a test points it at another CPU's)",
+    )
     repack: Literal["auto", "on", "off"] = Field(
         "auto",
         description="llama.cpp's runtime weight repacking (extra buffer types, AMX among them); auto = off "

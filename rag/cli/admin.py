@@ -131,6 +131,9 @@ def stats(index: IndexOpt = None, json_out: JsonOpt = False) -> None:
     if reader:
         shown = f"reader    {escape(reader['weights'])} on {reader['backend']}"
         out.print(f"{shown}, abstains below confidence {reader['min_confidence']}")
+    llm = data.get("llm")
+    if llm:
+        out.print(f"local LLM {escape(llm['summary'])}")
 
 
 EvalAnswerer = Literal["extractive", "local", "openai"]

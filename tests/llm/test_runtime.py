@@ -1,9 +1,10 @@
-"""The local LLM's runtime, without the model: the llama.cpp build has no AMX, the worker's CPU checks,
+"""The local LLM's runtime, without the model: the llama.cpp build fits this CPU and has no AMX,
 and GGUF files that are missing, not GGUF, or truncated are refused with the file and the fix named."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import struct
 import subprocess
 import sys
@@ -12,36 +13,47 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ModelError
+from rag.llm.cpu import FEATURE_FLAGS, choose, read_cpu, record_path
 from rag.llm.gguf import check_gguf
 from rag.llm.supervisor import describe_exit
-from rag.llm.worker import build_features, missing_features, use_repacking
+from rag.llm.worker import build_features, use_repacking
 
 needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="the llm extra is not installed")
 
 
 @needs_llama
+def test_the_installed_build_fits_this_cpu() -> None:
+    """The real check, as the service's LLM worker runs it (a child process, no llama.cpp code): the
+    record `make setup` wrote names a level whose every instruction this CPU has. Fails, naming the fix,
+    where the build would die of SIGILL (a venv built on another CPU, an `LLM_CPU` override)."""
+    done = subprocess.run([sys.executable, "-m", "rag.llm.cpu", "check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("level "), f"llama-cpp-python was not built by `make setup`: {done.stdout}"
+    record = json.loads(record_path().read_text())
+    flags = read_cpu().flags
+    assert flags is not None and set(record["needs"]) <= flags, sorted(set(record["needs"]) - flags)
+    assert record["level"] == choose(read_cpu()), "setup builds the fastest level this CPU runs"
+
+
+@needs_llama
 @pytest.mark.llm
-def test_the_llama_cpp_build_has_no_amx() -> None:
-    """llama.cpp's AMX path segfaults on Q4_K_M weights (ggml-org/llama.cpp#20824): setup builds without it,
-    whatever CPU it runs on. Read in a child process, as the service's LLM worker reads it."""
+def test_the_build_is_what_its_record_says_and_has_no_amx() -> None:
+    """What the build says of itself (llama.cpp code, so in a child process, and only after the check
+    above) uses nothing beyond its recorded needs, and no AMX: llama.cpp's AMX path segfaults on Q4_K_M
+    weights (ggml-org/llama.cpp#20824), whatever CPU setup runs on."""
     code = "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())"
     info = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     features = build_features(info)
-    assert "AVX2" in features, info  # the parse sees what the build has ...
+    needs = set(json.loads(record_path().read_text())["needs"])
+    assert {f for f, flag in FEATURE_FLAGS.items() if flag in needs} <= features, info  # the level was built
     amx = sorted(f for f in features if f.startswith("AMX"))
     assert not amx, f"llama-cpp-python was built with {amx}: rebuild it with `make setup` ({info.strip()})"
+    assert {FEATURE_FLAGS[f] for f in features if f in FEATURE_FLAGS} <= needs, info  # and nothing beyond it
 
 
 def test_build_features_parse_what_llama_cpp_prints() -> None:
     info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | AMX_INT8 = 1 | REPACK = 1 | "
     assert build_features(info) == {"SSE3", "AVX", "AVX2", "AMX_INT8", "REPACK"}
-
-
-def test_missing_cpu_features_are_named_before_anything_runs() -> None:
-    zen2 = {"avx", "avx2", "fma", "f16c", "bmi2"}
-    assert missing_features({"AVX2", "AVX512", "AVX512_VNNI", "REPACK"}, zen2) == ["AVX512", "AVX512_VNNI"]
-    assert missing_features({"AVX2", "FMA"}, zen2) == []
-    assert missing_features({"AVX512"}, None) == []  # no /proc/cpuinfo: nothing to compare with
 
 
 def test_weight_repacking_is_off_where_the_build_has_amx_or_avx512() -> None:

@@ -180,3 +180,63 @@ def test_kill_9_of_the_worker_mid_stream_in_rag_serve(seeded_index: Path, tmp_pa
     finally:
         server.stop()
     _wait(lambda: _gone(restarted), "the worker to end with the service", timeout=10)
+
+
+def _cpu_lacking_the_builds_level(tmp_path: Path) -> tuple[Path, list[str]]:
+    """This machine's /proc/cpuinfo without the instructions that set the installed build's level apart
+    from the next lower one: the CPU a venv moved to, or an `LLM_CPU` override, would meet."""
+    from rag.llm import cpu
+
+    try:
+        level = json.loads(cpu.record_path().read_text())["level"]
+    except (OSError, ValueError):
+        pytest.skip("llama-cpp-python was not built by `make setup`: no record to check")
+    levels = list(cpu.LEVELS)
+    if level not in levels[:-1]:
+        pytest.skip(f"a {level} build needs nothing a lower level lacks")
+    drop = set(cpu.needs(level)) - set(cpu.needs(levels[levels.index(level) + 1]))
+    lines = []
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            key, _, flags = line.partition(":")
+            line = f"{key}: {' '.join(f for f in flags.split() if f not in drop)}"
+        lines.append(line)
+    fake = tmp_path / "cpuinfo"
+    fake.write_text("\n".join(lines) + "\n")
+    return fake, sorted(drop)
+
+
+def test_a_build_this_cpu_cannot_run_is_never_started_and_the_fix_is_named(seeded_index: Path, tmp_path: Path) -> None:
+    """The service starts, /healthz and `rag stats` say why the LLM is off and how to fix it, answers
+    are extractive, and no process ever runs the build (where it would die of SIGILL)."""
+    fake, lacking = _cpu_lacking_the_builds_level(tmp_path)
+    index = tmp_path / "index"
+    shutil.copytree(seeded_index, index)
+    env = {"RAG_ANSWER__ANSWERER": "local", "RAG_LLM__CPUINFO": str(fake)}
+    server = Server(index, tmp_path / "serve.log", env=env)
+    try:
+        _wait(lambda: httpx.get(f"{server.url}/healthz", timeout=5).json()["llm"] == "failed", "the LLM's refusal")
+        health = httpx.get(f"{server.url}/healthz", timeout=5).json()
+        assert lacking[0] in health["llm_error"] and "make setup" in health["llm_error"], health
+        assert "SIGILL" in health["llm_error"]  # what would have happened, not what did
+        answer = httpx.post(f"{server.url}/api/ask", json={"question": QUESTION}, timeout=120).json()
+        assert answer["answerer"] == "extractive" and "make setup" in answer["notice"], answer
+        assert answer["citations"] and answer["citations"][0]["quote"]
+        with pytest.raises(AssertionError, match="no LLM worker"):
+            _worker_of(server.proc.pid)
+    finally:
+        server.stop()
+    stats = subprocess.run(
+        [*RAG, "stats", "--index", str(index), "--json"], capture_output=True, text=True, env={**ENV, **env}
+    )
+    llm = json.loads(stats.stdout)["llm"]
+    assert llm["fits"] is False and llm["missing"] == [f for f in llm["missing"] if f in lacking] and llm["missing"]
+    done = subprocess.run(
+        [*RAG, "ask", QUESTION, "--index", str(index)],
+        capture_output=True,
+        text=True,
+        env={**ENV, **env, "COLUMNS": "400"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "notice:" in done.stdout and "make setup" in done.stdout + done.stderr
