@@ -35,7 +35,7 @@ from rag.store.base import VectorStore
 from rag.store.document_store import NewsDocumentStore
 from rag.store.factory import open_store
 from rag.store.filter_check import resolve_sources, undated_notice
-from rag.store.manifest import adopt_index_settings, check_model, check_schema, new_manifest
+from rag.store.manifest import adopt_index_settings, check_counts, check_model, check_schema, new_manifest
 
 if TYPE_CHECKING:
     from rag.llm.supervisor import LocalLLM
@@ -65,6 +65,12 @@ class Engine:
             raise
         self.doc_store = NewsDocumentStore(self.store, self.settings)
         self.recovered = recover(self.store) if self.store.exists() else []
+        if self.store.exists():
+            try:
+                check_counts(self.store, str(settings.index.qdrant_url or settings.index_dir()))
+            except BaseException:
+                self.store.close()
+                raise
         self._model: str | None = None
         self._indexing: Pipeline | None = None
         self._search: Pipeline | None = None

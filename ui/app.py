@@ -82,7 +82,7 @@ def build_ui(service: Service) -> gr.Blocks:
     # -- chat ---------------------------------------------------------------------------------------
     def ask(
         message: str,
-        history: list[dict[str, Any]],
+        history: list[dict[str, Any]],  # the session's own copy (a gr.State), never what the page sends
         conversation_id: str | None,
         answerer: str,
         sources: list[str] | None,
@@ -91,15 +91,15 @@ def build_ui(service: Service) -> gr.Blocks:
     ) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
         if not message.strip():
-            yield history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, None, gr.update(), ""
             return
         if ui_filters.date_problems(date_from, date_to):  # said beside the date boxes; the question stays
-            yield history, conversation_id, gr.update(), gr.update(), message
+            yield history, history, conversation_id, gr.update(), gr.update(), message
             return
         conversation_id = conversation_id or service.new_conversation()
         history.append({"role": "user", "content": message})
         history.append({"role": "assistant", "content": "<div class='answer pending'>…</div>"})
-        yield history, conversation_id, None, render.sources_html(None, None, {}), ""
+        yield history, history, conversation_id, None, render.sources_html(None, None, {}), ""
         tokens: queue.Queue[str | None] = queue.Queue()
         outcome: dict[str, Any] = {}
 
@@ -130,18 +130,19 @@ def build_ui(service: Service) -> gr.Blocks:
                 "role": "assistant",
                 "content": f"<div class='answer pending'>{render.escape(partial)}…</div>",
             }
-            yield history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, None, gr.update(), ""
         if "error" in outcome:
             history[-1] = {
                 "role": "assistant",
                 "content": f"<div class='answer error'>{render.escape(outcome['error'])}</div>",
             }
-            yield history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, None, gr.update(), ""
             return
         result = outcome["result"]
         history[-1] = {"role": "assistant", "content": render.answer_html(result)}
         first = result["citations"][0]["n"] if result["citations"] else None
-        yield history, conversation_id, result, render.sources_html(shown(result), first, article_texts(result)), ""
+        sources = render.sources_html(shown(result), first, article_texts(result))
+        yield history, history, conversation_id, result, sources, ""
 
     def open_citation(target: str, result: dict[str, Any] | None) -> str:
         try:
@@ -151,7 +152,7 @@ def build_ui(service: Service) -> gr.Blocks:
         return render.sources_html(shown(result), n, article_texts(result))
 
     def reset() -> tuple[Any, ...]:
-        return [], None, None, render.sources_html(None, None, {})
+        return [], [], None, None, render.sources_html(None, None, {})
 
     # -- citation lookup ----------------------------------------------------------------------------
     def cite(claim: str, k: int, sources: list[str] | None, date_from: str, date_to: str) -> str:
@@ -181,6 +182,9 @@ def build_ui(service: Service) -> gr.Blocks:
             elem_id="title",
         )
         conversation = gr.State(None)
+        # The chat's messages, kept here: the Chatbot is shown, never read back. A history sent by the page
+        # could name any server file as a message's attachment, which Gradio would copy and serve.
+        messages = gr.State([])
         last = gr.State(None)
         answered = gr.State([])  # the session's answers: the exports, and where the browser's articles were cited
         with gr.Tab("Chat", id="chat"):
@@ -242,8 +246,8 @@ def build_ui(service: Service) -> gr.Blocks:
             shelf = library.build(demo, library_tab, service, source_choices(), answered)
             rows["library"] = shelf.row
 
-        chat_inputs = [question, chatbot, conversation, answerer, chat_sources, chat_from, chat_to]
-        chat_outputs = [chatbot, conversation, last, sources_view, question]
+        chat_inputs = [question, messages, conversation, answerer, chat_sources, chat_from, chat_to]
+        chat_outputs = [chatbot, messages, conversation, last, sources_view, question]
         typed = rows["chat"].typed(len(chat_inputs), (5, 6))
         for trigger in (send.click, question.submit):
             trigger(ask, chat_inputs, chat_outputs, js=typed).then(
@@ -252,7 +256,7 @@ def build_ui(service: Service) -> gr.Blocks:
         examples.click(
             lambda i, qs: qs[i] if i is not None and i < len(qs) else gr.update(), [examples, questions], question
         )
-        clear.click(reset, None, [chatbot, conversation, last, sources_view]).then(
+        clear.click(reset, None, [chatbot, messages, conversation, last, sources_view]).then(
             lambda: ([], None, None), None, [answered, export_md, export_csv]
         )
         # .change, not .input: Gradio 6 sends a textbox's input event on key presses only, never for a value
@@ -284,16 +288,23 @@ def mount_ui(app: Any, service: Service) -> Any:
     def check(_user: str, password: str) -> bool:
         return token is not None and hmac.compare_digest(password.encode(), token.encode())
 
-    return gr.mount_gradio_app(
+    demo = build_ui(service)
+    mounted = gr.mount_gradio_app(
         app,
-        build_ui(service),
+        demo,
         path="/",
         theme=theme(),
         css=css(),
         head=head(),
         ssr_mode=False,
         footer_links=[],
+        show_error=False,  # an exception's text (a server path, say) never reaches the page; gr.Error's do
         auth=check if token else None,
         max_file_size=int(service.settings.api.max_upload_mb * 1024 * 1024),  # refused while it streams in
         auth_message="This archive is protected: sign in with the service's API token as the password.",
     )
+    # Gradio checks that a file named in an event's input was uploaded through its upload route (and
+    # refuses any other server path before copying it) only in an app it launched itself; a mounted
+    # app skips the check (gradio/processing_utils.py::_check_allowed). This one is served: check.
+    demo.has_launched = True
+    return mounted

@@ -55,7 +55,13 @@ def compare_candidates(
 
 
 def judge(comparisons: list[Comparison], model: VerdictModel) -> list[Judged]:
-    return [Judged(c, model.probabilities(c.features)) for c in comparisons]
+    out = []
+    for c in comparisons:
+        p = model.probabilities(c.features)
+        if c.denied is not None:  # it states the claim's value to deny it: that is a conflict, not support
+            p = {**p, "supported": p["conflicts"], "conflicts": p["supported"]}
+        out.append(Judged(c, p))
+    return out
 
 
 def build_lookup(claim: str, docs: list[Document], judged: list[Judged], top_k: int) -> CiteLookup:

@@ -39,6 +39,11 @@ READER_BACKENDS = ("openvino-bf16", "torch")
 #: Bump when the export changes: older cache folders are rebuilt.
 BUILD_FORMAT = 1
 
+#: The most of one passage the reader reads. Chunks hold at most ``chunking.max_chars`` (1,500 by
+#: default) since sentences are capped; a chunk of an older index could hold a million characters
+#: (a text without punctuation was one sentence), which took minutes to read.
+MAX_PASSAGE_CHARS = 6_000
+
 
 def manifest() -> dict[str, Any]:
     """What the shipped weights are: their SHA-256, the base model, training and calibration."""
@@ -242,6 +247,7 @@ class Reader:
     def _windows(self, question: str, passages: list[str]) -> Iterator[tuple[int, np.ndarray, list[Any]]]:
         """(passage index, logits (tokens, 2), context offsets) of every window of the passages, read in
         batches of similar length (little padding)."""
+        passages = [p[:MAX_PASSAGE_CHARS] for p in passages]  # a bound on the work of one question
         enc = encode_pairs(self.tokenizer, [question] * len(passages), passages)
         windows = sorted(range(len(enc["input_ids"])), key=lambda w: len(enc["input_ids"][w]))
         for k in range(0, len(windows), self.batch):

@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
+from rag.answer.negation import denial, denies_anything
 from rag.store.bm25 import Bm25Encoder, is_stopword, stems
 from rag.text.terms import SNOWBALL
 
@@ -50,6 +51,16 @@ def normalize_number(text: str) -> str:
 
 def numbers_in(text: str) -> set[str]:
     return {normalize_number(m.group()) for m in _NUMBER.finditer(text)}
+
+
+def _denied_numbers(sentence: str, numbers: set[str]) -> bool:
+    """Whether some of ``numbers`` occur in ``sentence`` only where it denies them."""
+    at: dict[str, list[bool]] = {}
+    for m in _NUMBER.finditer(sentence):
+        key = normalize_number(m.group())
+        if key in numbers:
+            at.setdefault(key, []).append(denial(sentence, m.start(), m.end()) is not None)
+    return any(all(flags) for flags in at.values())
 
 
 def _glued(ch: str) -> bool:
@@ -347,10 +358,15 @@ class SupportChecker:
     ) -> Support:
         """Whether ``sentence`` supports ``claim`` (written in ``language``). ``similarity``: the claim's
         and the sentence's embedding cosine when the caller has it; computed when needed otherwise."""
-        if _TOKEN.search(claim) and quote_span(claim.strip(), sentence) is not None:  # a word or number, quoted
+        affirms = not denies_anything(claim)
+        if _TOKEN.search(claim) and (quoted := quote_span(claim.strip(), sentence)) is not None:  # a word or number
+            if affirms and denial(sentence, *quoted):  # "Non è vero che … 99 milioni" does not state 99 million
+                return Support(False, [], ["denied"], 0.0, similarity)
             return Support(True, ["quote"], [], 1.0, similarity)
         terms = self.key_terms(claim, language)
         found, missing = self.find(terms, sentence, language, context)
+        if affirms and terms.numbers and _denied_numbers(sentence, set(terms.numbers)):
+            return Support(False, [], ["denied"], 0.0, similarity)
         passed: list[str] = []
         hard_ok = True
         if terms.numbers:

@@ -13,7 +13,9 @@ A small multinomial logistic model (:class:`VerdictModel`, coefficients in
 ``rag/answer/weights/verdict.json``, fitted on claims made from DEV articles by
 scripts/fit_verdict.py) turns those into calibrated probabilities of *supported* (this sentence
 states it), *conflicts* (it states the same thing with another value) and *not found*. The lookup's
-verdict is the best sentence's most likely class, with its probability.
+verdict is the best sentence's most likely class, with its probability. A sentence that names the
+claim's value only to deny it ("Non è vero che … 99 milioni", :mod:`rag.answer.negation`), or states
+one the claim denies, has its *supported* and *conflicts* probabilities swapped.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag.answer.negation import denial
 from rag.answer.support import normalize_number
 from rag.models import Verdict
 from rag.store.bm25 import stems
@@ -156,6 +159,8 @@ class Comparison:
     features: dict[str, float]
     #: (the claim's value, the sentence's of the same kind, best aligned first) when one is missing
     conflict: tuple[str, ...] | None
+    #: the cue by which the sentence denies a value the claim states, or the claim one the sentence states
+    denied: str | None = None
 
 
 def compare(
@@ -220,7 +225,24 @@ def compare(
         "top": float(top),
     }
     conflict = conflicts.get(False) or conflicts.get(True)
-    return Comparison(feats, conflict)
+    denied = _denied(claim, sentence, found, sv)
+    if denied is not None and conflict is None:
+        conflict = denied
+    return Comparison(feats, conflict, denied[1] if denied else None)
+
+
+def _denied(claim: str, sentence: str, found: list[Value], sv: list[Value]) -> tuple[str, str] | None:
+    """(the value, the cue) when a number or date both hold is denied by one and stated by the other."""
+    for v in found:
+        if v.kind == "name":
+            continue
+        for s in sv:
+            if s.key == v.key or (v.kind == "date" and len(v.key) == 4 and s.key.startswith(v.key + "-")):
+                in_sentence, in_claim = denial(sentence, s.start, s.end), denial(claim, v.start, v.end)
+                if bool(in_sentence) != bool(in_claim):
+                    return v.text, str(in_sentence or in_claim)
+                break
+    return None
 
 
 def with_gaps(comparisons: list[Comparison]) -> list[Comparison]:

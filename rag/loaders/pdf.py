@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from rag.loaders.base import make_article, unreadable
+from rag.loaders.base import MAX_ARTICLE_CHARS, make_article, too_long, unreadable
 from rag.models import Article, Skipped
 
 _TERMINAL = re.compile(r"[.!?…:;\"»”)]$")
@@ -25,7 +25,11 @@ def load_pdf(path: Path) -> Article | Skipped:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             return Skipped(origin, ENCRYPTED)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        for page in reader.pages:  # stop once the text outgrows an article, not after every page
+            pages.append(page.extract_text() or "")
+            if (chars := sum(map(len, pages))) > MAX_ARTICLE_CHARS:
+                return Skipped(origin, too_long(chars, read_all=False))
         info = reader.metadata
         title = info.title if info is not None else None
     except FileNotDecryptedError:

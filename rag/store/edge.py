@@ -36,7 +36,7 @@ from rag.store.base import (
     filter_spec,
     norm_point_id,
 )
-from rag.store.edge_optimize import clean_leftovers, optimize_offline
+from rag.store.edge_optimize import JOURNAL, optimize_offline, recover
 from rag.store.edge_requests import edge_config as _edge_config
 from rag.store.edge_requests import record as _record
 from rag.store.edge_requests import to_edge_filter, to_edge_request
@@ -85,8 +85,10 @@ class EdgeStore(VectorStore):
         #: while an offline optimization runs: the deletes to re-apply to its result; an upsert voids it
         self._recorded: list[tuple[str, str | None, bool]] | None = None
         self._superseded = False
+        if (self.path / JOURNAL).exists():
+            recover(self.path)  # a swap cut short may have moved the config aside
         if (self.path / EDGE_CONFIG_FILE).exists():
-            clean_leftovers(self.path)
+            recover(self.path)
             self._dim = self._read_dim()
             config = _edge_config(self._dim)
             self._shard = self._open(lambda: qe.EdgeShard.load(str(self.path), config), "open")
@@ -185,24 +187,27 @@ class EdgeStore(VectorStore):
         with self._lock:
             self._recorded, self._superseded = None, False
 
-    def _swap_in(self, swap: Any, unswap: Any) -> str:
-        """Closes the shard, lets ``swap()`` move the optimized files in, opens them and re-applies the
-        deletes made meanwhile; on failure ``unswap(stamp)`` restores the old files and reopens them.
-        The caller holds ``rw.writing()``: every read of the shard holds ``rw.reading()``."""
+    def _swap_in(self, swap: Any, unswap: Any, commit: Any) -> None:
+        """Closes the shard, lets ``swap()`` move the optimized files in, opens them, re-applies the deletes
+        made meanwhile, flushes and ``commit()``s; on failure ``unswap()`` restores the old files and
+        reopens them. The caller holds ``rw.writing()``: every read of the shard holds ``rw.reading()``."""
         shard, self._shard = self._shard, None
         if shard is not None:
             shard.close()
-        stamp: str = swap()
+        swap()
         config = _edge_config(self._dim or 0)
         try:
             self._shard = qe.EdgeShard.load(str(self.path), config)
+            for article_id, version, keep in self._recorded or []:
+                self._delete(self._shard, article_id, version, keep)
+            self._shard.flush()
         except Exception:
-            unswap(stamp)
+            if self._shard is not None:
+                self._shard.close()
+            unswap()
             self._shard = qe.EdgeShard.load(str(self.path), config)
             raise
-        for article_id, version, keep in self._recorded or []:
-            self._delete(self._shard, article_id, version, keep)
-        return stamp
+        commit()
 
     def prefetch(self, max_fraction: float = 0.5) -> int:
         """Read the index's files once so that searches find them in memory: a search on a 100k-chunk

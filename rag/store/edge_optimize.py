@@ -7,10 +7,17 @@ copies the shard's files (flushed, under the store's write lock), optimizes the 
 process (``python -m rag.store.edge_optimize DIR``) while the service keeps searching its own shard,
 then swaps the optimized files in (a rename) and re-applies the deletes made meanwhile. Any upsert
 made meanwhile, a cancel, or a failed child discards the copy: the live shard is never touched by it.
+
+The swap is several renames, so it keeps a journal (``.swap.json``, written durably before the first
+rename): ``swapping`` until the optimized files are open with the deletes made meanwhile re-applied and
+flushed, then ``committed``. A crash at any point in between is undone when the index is next opened
+(:func:`recover`): before the commit the replaced files go back, after it the swap is finished. The
+replaced files are removed only once no journal needs them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -30,6 +37,8 @@ log = logging.getLogger(__name__)
 EDGE_OWNED = ("edge_config.json", "segments", "temp_segments", "wal")
 WORK_DIR = ".optimizing"
 OLD_PREFIX = ".replaced-"
+JOURNAL = ".swap.json"
+_rename = os.replace  # (a test crashes the process between two of them)
 
 
 def _size(path: Path) -> int:
@@ -38,11 +47,35 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def clean_leftovers(folder: Path) -> None:
-    """Removes what an interrupted optimization left (its copy, replaced files): never the live shard."""
+def _journal(folder: Path, state: str, stamp: str, present: list[str]) -> None:
+    from rag.files import write_text_atomic
+
+    record = {"state": state, "stamp": stamp, "present": present}
+    write_text_atomic(folder / JOURNAL, json.dumps(record), durable=True)
+
+
+def recover(folder: Path) -> str | None:
+    """Finishes or undoes a swap a crash interrupted (see the module's docstring), then removes what an
+    interrupted optimization left (its copy, replaced files): never the live shard. Returns what it did."""
+    done = None
+    try:
+        record = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        record = None
+    except (OSError, ValueError) as err:  # written atomically: only a damaged disk gets here
+        raise OSError(f"{folder / JOURNAL} is unreadable ({err}): the index may be half swapped") from err
+    if record is not None:
+        if record["state"] == "committed":
+            done = "finished an interrupted swap"
+        else:
+            _unswap(folder, record["stamp"], record["present"])
+            done = "undid an interrupted swap (the index is as it was before that optimization)"
+        log.warning("%s: %s", folder, done)
+        (folder / JOURNAL).unlink(missing_ok=True)
     shutil.rmtree(folder / WORK_DIR, ignore_errors=True)
     for old in folder.glob(f"{OLD_PREFIX}*"):
         shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    return done
 
 
 def _copy_shard(folder: Path, work: Path) -> None:
@@ -56,31 +89,54 @@ def _copy_shard(folder: Path, work: Path) -> None:
             shutil.copy2(src, work / name)
 
 
-def _swap(folder: Path, work: Path) -> str:
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap(folder: Path, work: Path) -> tuple[str, list[str]]:
     """Moves the optimized files in place (renames within one folder), the replaced ones aside under
-    a name returned for :func:`_unswap`."""
+    a stamp, journaled first. Returns the stamp and the names that were there, for :func:`_unswap`."""
     stamp = f"{OLD_PREFIX}{os.getpid()}-{time.monotonic_ns()}-"
+    present = [name for name in EDGE_OWNED if (folder / name).exists()]
+    _journal(folder, "swapping", stamp, present)
     for name in EDGE_OWNED:
         if (folder / name).exists():
-            os.replace(folder / name, folder / f"{stamp}{name}")
+            _rename(folder / name, folder / f"{stamp}{name}")
         if (work / name).exists():
-            os.replace(work / name, folder / name)
-    return stamp
+            _rename(work / name, folder / name)
+    _fsync_dir(folder)
+    return stamp, present
 
 
-def _unswap(folder: Path, stamp: str) -> None:
-    """Puts the replaced files back (the optimized copy failed to open)."""
+def _commit(folder: Path, stamp: str, present: list[str]) -> None:
+    """The optimized files are open, with the deletes made meanwhile, flushed: no going back."""
+    _journal(folder, "committed", stamp, present)
+
+
+def _unswap(folder: Path, stamp: str, present: list[str]) -> None:
+    """Puts the replaced files back, and removes what came from the copy where nothing was replaced."""
     for name in EDGE_OWNED:
         old, target = folder / f"{stamp}{name}", folder / name
-        if old.exists():
+        if old.exists() or name not in present:
             shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-            os.replace(old, target)
+        if old.exists():
+            _rename(old, target)
+    _fsync_dir(folder)
 
 
 def _remove_replaced(folder: Path, stamp: str) -> None:
     for name in EDGE_OWNED:
         old = folder / f"{stamp}{name}"
         shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    try:  # the journal, unless a later swap wrote its own meanwhile
+        if json.loads((folder / JOURNAL).read_text(encoding="utf-8"))["stamp"] == stamp:
+            (folder / JOURNAL).unlink()
+    except (OSError, ValueError, KeyError):
+        pass
 
 
 def optimize_offline(store: EdgeStore, cancel: threading.Event | None = None, poll_s: float = 0.2) -> str:
@@ -118,7 +174,13 @@ def optimize_offline(store: EdgeStore, cancel: threading.Event | None = None, po
         with store.rw.writing(), store._lock:
             if store._superseded:
                 return "superseded"
-            stamp = store._swap_in(lambda: _swap(folder, work), lambda stamp: _unswap(folder, stamp))
+            swapped: dict[str, tuple[str, list[str]]] = {}
+
+            def swap() -> None:
+                swapped["it"] = _swap(folder, work)
+
+            store._swap_in(swap, lambda: _unswap(folder, *swapped["it"]), lambda: _commit(folder, *swapped["it"]))
+            stamp = swapped["it"][0]
         threading.Thread(target=_remove_replaced, args=(folder, stamp), name="rag-optimize-clean", daemon=True).start()
         return "swapped"
     finally:

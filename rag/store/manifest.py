@@ -102,3 +102,17 @@ def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where:
             f"{settings.index_dir()} (or unset the setting to use the index as it is)",
         )
     return Settings(**data)
+
+
+def check_counts(store: Any, where: str) -> None:
+    """Refuses an index whose articles have lost their chunks or sentences (files lost, emptied, or a
+    swap cut short before swaps were journaled), instead of opening it as if it held nothing to find."""
+    articles = store.count("article")
+    if not articles:
+        return
+    chunks, sentences = store.count("chunk"), store.count("sentence")
+    if not chunks or not sentences:
+        raise IndexStoreError(
+            f"{where} is damaged: it holds {articles} articles but {chunks} chunks and {sentences} sentences",
+            hint=f"rebuild it from its stored articles: rag reindex --index {where} (or restore a backup)",
+        )

@@ -12,6 +12,10 @@ unless the rules below say the period belongs to the sentence:
 - a number follows a unit, month or other abbreviation that can also end a sentence, or a
   dotted acronym (``21 nov. 2023``, ``sec. XIX``, ``U.S.A. 2``).
 
+A "sentence" longer than :data:`MAX_SENTENCE_CHARS` (a text without punctuation, a table flattened into
+one line) is cut into pieces at the last clause mark (``;`` ``:`` ``,`` a dash) or, failing that, the
+last space before the limit, so no piece outgrows a chunk or the reader's window.
+
 Numbers such as ``2.500`` and ``3,5`` are never split (no whitespace after the separator).
 A piece with no letter or digit (a stray quote or dash) joins the sentence before it.
 
@@ -62,6 +66,9 @@ _FIRST_ALNUM = re.compile(r"[(\[{«‹“‘\"'¿¡\s]{0,3}([^\W_])")
 _NUMBER = re.compile(r"\d|[IVXLCDM]+(?![\w'’])")
 _TOKEN_TAIL = re.compile(r"[^\s\-–/'’(\[{«‹“‘\"]*\Z")  # the word after the last hyphen, apostrophe, quote
 _WORD = re.compile(r"\w")
+#: Longer sentences are cut (the longest of SQuAD-it DEV's 3,349 is 1,041 characters, its median 155).
+MAX_SENTENCE_CHARS = 1200
+_CLAUSE = re.compile(r"[;:,](?=\s)|\s[–—-](?=\s)")
 
 
 def _ends_sentence(text: str, end: int, start: int) -> bool:
@@ -114,7 +121,33 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], b)  # a stray quote or dash belongs to the sentence before it
         else:
             spans.append((a, b))
+    if any(b - a > MAX_SENTENCE_CHARS for a, b in spans):
+        spans = [piece for a, b in spans for piece in _cut_long(text, a, b)]
     return spans
+
+
+def _cut_long(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """``text[a:b]`` in pieces of at most :data:`MAX_SENTENCE_CHARS`, each cut after the last clause mark
+    in the limit's second half, else at its last space, else at the limit; whitespace stays outside."""
+    pieces = []
+    while b - a > MAX_SENTENCE_CHARS:
+        lo, hi = a + MAX_SENTENCE_CHARS // 2, a + MAX_SENTENCE_CHARS
+        cut = None
+        for m in _CLAUSE.finditer(text, lo, hi):
+            cut = m.start() + 1 if not m.group().startswith((" ", "\t", "\n")) else m.start()
+        if cut is None:
+            space = text.rfind(" ", lo, hi)
+            cut = space if space > a else hi
+        end = cut
+        while end > a and text[end - 1].isspace():
+            end -= 1
+        pieces.append((a, end))
+        a = cut
+        while a < b and text[a].isspace():
+            a += 1
+    if a < b:
+        pieces.append((a, b))
+    return pieces
 
 
 def _line_break_between(forced: list[int], a: int, b: int) -> bool:

@@ -5,7 +5,10 @@ files over the size limit (item 8)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,9 +87,10 @@ def test_the_upload_event_refuses_server_paths_it_never_received(served: tuple[S
         _run_event(srv.url, fn, [[_file(str(p))]])
         for p in (secret, readme, secret.parent / "missing.txt", Path("/etc/hostname.txt"))
     ]
-    assert all(NOT_UPLOADED in a for a in answers), answers
+    # refused before anything is copied: by Gradio's own check (on since issue 25), else by ours
+    assert all(NOT_UPLOADED in a or a == "ERROR None" for a in answers), answers
     assert len(set(answers)) == 1  # an existing and a missing path read the same: nothing leaks
-    assert "No such file" not in answers[0] and "Done" not in answers[0]
+    assert "No such file" not in answers[0] and "Done" not in answers[0] and "/" not in answers[0]
     assert httpx.get(f"{srv.url}/api/articles", timeout=30).json()["total"] == before
     assert not _found(srv.url, SECRET)
 
@@ -140,3 +144,63 @@ def test_received_files_checks_type_size_and_count(tmp_path: Path, monkeypatch: 
     with pytest.raises(RagError, match=NOT_UPLOADED):
         received_files([str(link)], {str(link)}, api)
     outside.unlink()
+
+
+def _events(url: str) -> list[tuple[int, int]]:
+    """(fn index, number of inputs) of every event the page can send."""
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    return [(int(dep.get("id", i)), len(dep.get("inputs") or [])) for i, dep in enumerate(config["dependencies"])]
+
+
+def _outputs(url: str, fn: int, data: list[Any], timeout: float = 60) -> str:
+    """Everything the queue sent back for one event, as text."""
+    session = uuid.uuid4().hex[:10]
+    body = {"fn_index": fn, "session_hash": session, "data": data, "event_data": None, "trigger_id": None}
+    joined = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=30)
+    if joined.status_code != 200:
+        return joined.text
+    seen = []
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=timeout) as r:
+        for line in r.iter_lines():
+            seen.append(line)
+            if '"process_completed"' in line or '"close_stream"' in line:
+                break
+    return "\n".join(seen)
+
+
+@pytest.mark.slow
+def test_no_event_copies_or_serves_a_server_file_it_never_received(served: tuple[Server, Path, Path]) -> None:
+    """Issue 25, item 1: a chat history naming a server file as an attachment made Gradio copy it into
+    its cache and serve it. Here every event of the page gets such a file in every input, the chat's
+    history included, and an empty path: nothing is copied, served, or named back."""
+    srv, secret, gradio_tmp = served
+    history = [{"role": "user", "content": [{"type": "file", "file": _file(str(secret), "notes.txt")}]}]
+    replies = []
+    for fn, n in _events(srv.url):
+        replies.append(_outputs(srv.url, fn, [_file(str(secret))] * n))
+        if n >= 2:  # the chat's shape: a question, then a history of messages
+            replies.append(_outputs(srv.url, fn, ["ciao", history, *([None] * (n - 2))]))
+        replies.append(_outputs(srv.url, fn, [_file("")] * n))
+    text = "\n".join(replies)
+    assert SECRET not in text and str(secret) not in text
+    assert str(Path.cwd()) not in text  # an empty path named the working directory in an error
+    copies = [p for p in gradio_tmp.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    assert not copies, copies
+    for url in set(re.findall(r"/gradio_api/file=[^\"'\s\\]+", text)):
+        assert SECRET not in httpx.get(f"{srv.url}{url}", timeout=30).text
+
+
+@pytest.mark.slow
+def test_an_endless_file_named_in_the_chat_does_not_freeze_the_service(served: tuple[Server, Path, Path]) -> None:
+    """Issue 25, item 2: the chat event naming /dev/zero froze /healthz, search and every session."""
+    srv, _, _ = served
+    fn = _fn_index(srv.url, "ask")
+    history = [{"role": "user", "content": [{"type": "file", "file": _file("/dev/zero", "zero")}]}]
+    done: list[str] = []
+    worker = threading.Thread(target=lambda: done.append(_outputs(srv.url, fn, ["ciao", history] + [None] * 5)))
+    worker.start()
+    time.sleep(1.0)
+    assert httpx.get(f"{srv.url}/healthz", timeout=5).status_code == 200
+    assert httpx.post(f"{srv.url}/api/search", json={"query": "Siria"}, timeout=10).status_code == 200
+    worker.join(timeout=30)
+    assert done and not worker.is_alive()

@@ -21,6 +21,7 @@ from haystack.dataclasses import ChatMessage
 
 from rag.answer.checker import IndexChecker
 from rag.answer.evidence import Evidence
+from rag.answer.negation import denial, denies_anything
 from rag.answer.verify import DraftClaim, clean_claim, locate, parse_reply
 from rag.text.sentences import split_sentences
 
@@ -66,6 +67,8 @@ class AnswerVerifier:
             for i in eligible:
                 sentence = evidence[i].sentence.text
                 span = locate(claim, sentence)
+                if span is not None and denial(sentence, *span) and not denies_anything(claim):
+                    continue  # the sentence names the claim's words to deny them
                 if span is not None:
                     claims.append(DraftClaim(claim, i, span, ["quote"]))
                     break
@@ -110,6 +113,8 @@ class AnswerVerifier:
             for i in order:
                 sentence = evidence[i].sentence.text
                 span = locate(claim, sentence)
+                if span is not None and denial(sentence, *span) and not denies_anything(claim):
+                    continue  # the sentence names the claim's words to deny them
                 if span is not None:
                     (guess,) = reader.read(question, [sentence])
                     if guess is not None and guess.margin >= bar and guess.start < span[1] and span[0] < guess.end:

@@ -17,6 +17,7 @@ from typing import Any
 from haystack import component
 
 from rag.answer.evidence import Evidence
+from rag.answer.negation import denial
 from rag.answer.reader import Reader, calibrated
 from rag.answer.selector import Candidate, candidates
 from rag.answer.span_ranker import TOP
@@ -152,5 +153,9 @@ class ReaderAnswerer:
         a += len(raw) - len(raw.lstrip())
         if not any(ch.isalnum() for ch in span_text):
             return {"claims": [], "evidence": evidence, "reason": "the reader's span holds no word"}
+        cue = denial(cand.text, a, a + len(span_text))
+        if cue is not None:  # "Non è vero che costerà 99 milioni": the sentence names the value to deny it
+            why = f"the sentence that names «{span_text}» denies it («{cue}…»), and none states the answer"
+            return {"claims": [], "evidence": [cited, *rest], "reason": why}
         claim = DraftClaim(span_text, 0, (a, a + len(span_text)), ["reader"])
         return {"claims": [claim], "evidence": [cited, *rest]}
