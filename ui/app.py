@@ -141,8 +141,8 @@ def build_ui(service: Service) -> gr.Blocks:
         result = outcome["result"]
         history[-1] = {"role": "assistant", "content": render.answer_html(result)}
         first = result["citations"][0]["n"] if result["citations"] else None
-        sources = render.sources_html(shown(result), first, article_texts(result))
-        yield history, history, conversation_id, result, sources, ""
+        pane = render.sources_html(shown(result), first, article_texts(result))
+        yield history, history, conversation_id, result, pane, ""
 
     def open_citation(target: str, result: dict[str, Any] | None) -> str:
         try:
