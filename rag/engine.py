@@ -20,13 +20,12 @@ from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, resolve
 from rag.answer.lookup import CANDIDATES, build_lookup, compare_candidates, judge
-from rag.answer.reader import describe as reader_info
 from rag.answer.verdict import Comparison, shipped_model
+from rag.article_locks import ArticleLocks
 from rag.embedding.configured import model_path
-from rag.errors import RagError
+from rag.errors import RagError, cancelled_in
 from rag.ids import point_id, sentence_id
 from rag.ingest import ingest_articles, ingest_paths, recover
-from rag.llm.generators import describe_local
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
@@ -65,12 +64,11 @@ class Engine:
             raise
         self.doc_store = NewsDocumentStore(self.store, self.settings)
         self.recovered = recover(self.store) if self.store.exists() else []
-        if self.store.exists():
-            try:
-                check_counts(self.store, str(settings.index.qdrant_url or settings.index_dir()))
-            except BaseException:
-                self.store.close()
-                raise
+        try:
+            check_counts(self.store, str(settings.index.qdrant_url or settings.index_dir()))
+        except BaseException:
+            self.store.close()
+            raise
         self._model: str | None = None
         self._indexing: Pipeline | None = None
         self._search: Pipeline | None = None
@@ -78,6 +76,7 @@ class Engine:
         self._answer: dict[str, Pipeline] = {}
         self._support: IndexChecker | None = None
         self._local: LocalLLM | None = None
+        self.article_locks = ArticleLocks()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> Engine:
@@ -198,7 +197,11 @@ class Engine:
 
     def delete_article(self, article_id: str, *, optimize: bool = True) -> int:
         """Removes every point of the article (record, chunks, sentences); returns how many."""
-        removed = self.store.delete_article(article_id)
+        with self.article_locks.holding([article_id]):  # not in the middle of a batch that writes it
+            meta = self.store.get_meta() or {}
+            if meta.get("articles") and self.get_article(article_id) is not None:  # counted down first:
+                self.store.set_meta({**meta, "articles": meta["articles"] - 1})  # a crash leaves more, not fewer
+            removed = self.store.delete_article(article_id)
         if removed and optimize:
             self.store.optimize()  # vacuum: BM25 statistics count live points only again
         return removed
@@ -282,22 +285,10 @@ class Engine:
         return docs, comparisons
 
     def stats(self) -> dict[str, Any]:
-        meta = self.store.get_meta() or {}
-        return {
-            "index": str(self.settings.index.qdrant_url or self.settings.index_dir()),
-            "backend": "qdrant-server" if self.settings.index.qdrant_url else "qdrant-edge",
-            "articles": self.store.count("article"),
-            "chunks": self.store.count("chunk"),
-            "sentences": self.store.count("sentence"),
-            "terms": self.store.count("term"),
-            "sources": self.store.facet("source", "article") if meta else {},
-            "languages": self.store.facet("language", "article") if meta else {},
-            "built_with": meta,
-            "reader": reader_info(self.settings),
-            "llm": describe_local(self.settings),
-        }
+        from rag.lifecycle import index_stats
 
-    # -- answers ---------------------------------------------------------------------------------
+        return index_stats(self)
+
     def answer_pipeline(self, kind: str) -> Pipeline:
         if kind not in self._answer:
             local = self.local_llm if kind == "local" else None
@@ -369,6 +360,8 @@ class Engine:
             if kind == "local":
                 self.local_llm.report_success()
         except Exception as err:  # the LLM backend: connection refused, timeout, bad reply, a crash
+            if (stopped := cancelled_in(err)) is not None:
+                raise stopped from err  # the caller left: no fallback answer for nobody
             failure = diagnose_failure(kind, err, self.settings, lambda: self.local_llm)
             if kind != "local":
                 raise failure from err

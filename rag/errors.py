@@ -64,6 +64,24 @@ class IndexLockedError(IndexStoreError):
     """Another process holds the embedded index open for writing."""
 
 
+class Cancelled(RagError):
+    """The caller went away (a closed stream): the answer is no longer wanted."""
+
+
+def cancelled_in(err: BaseException | None) -> Cancelled | None:
+    """The :class:`Cancelled` behind ``err`` (raised by a stream's token callback), through the pipeline's
+    and the HTTP client's wrappers."""
+    for _ in range(10):
+        if err is None or isinstance(err, Cancelled):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
+class BusyError(RagError):
+    """Too many answers wait for the local LLM: try again shortly."""
+
+
 class LLMError(RagError):
     """The language model backend failed (unreachable endpoint, timeout, unusable reply)."""
 

@@ -82,9 +82,11 @@ def ingest_articles(engine: Engine, articles: Iterable[Article]) -> IngestReport
 
 
 def ingest_batch(engine: Engine, batch: list[Article], report: IngestReport, on_progress: Progress | None) -> None:
-    journal(engine.store, [[a.article_id, content_hash(a)] for a in batch])
-    out = engine.indexing_pipeline.run({"router": {"articles": batch}}, include_outputs_from={"router", "splitter"})
-    journal(engine.store, [])
+    with engine.article_locks.holding(a.article_id for a in batch):  # no delete of these meanwhile
+        journal(engine.store, [[a.article_id, content_hash(a)] for a in batch])
+        run = {"router": {"articles": batch}}
+        out = engine.indexing_pipeline.run(run, include_outputs_from={"router", "splitter"})
+        journal(engine.store, [])
     routed, split = out["router"], out["splitter"]
     report.articles += len(routed["new"])
     if engine.recovered:  # articles an interrupted ingest left unfinished, written again now: once
@@ -103,11 +105,13 @@ def ingest_batch(engine: Engine, batch: list[Article], report: IngestReport, on_
 # -- crash safety ---------------------------------------------------------------------------------
 def journal(store: VectorStore, pending: list[list[str]]) -> None:
     """Records (in the index manifest) the [article id, content hash] pairs a batch is writing;
-    cleared when it is done."""
+    cleared when it is done, with the articles the index now holds (``articles``: an index found
+    holding fewer is damaged, :func:`rag.store.manifest.check_counts`)."""
     meta = store.get_meta() or {}
     if not pending and not meta.get("pending"):
         return
-    store.set_meta({**meta, "pending": pending})
+    counted = {} if pending else {"articles": store.count("article")}
+    store.set_meta({**meta, "pending": pending, **counted})
 
 
 def recover(store: VectorStore) -> list[str]:

@@ -3,8 +3,11 @@
 A job is a folder ``<index>/uploads/<job id>/`` holding the uploaded files and ``job.json`` (its
 state, progress and report). Nothing is lost when the process dies: at the next start every job
 that had not finished is ingested again (ingest is idempotent, and the index's journal has already
-removed any half-written article). Uploaded file names are reduced to a safe base name, so no
-name can escape the job's folder.
+removed any half-written article), unless it was running when the process died twice already: a
+file that takes the process down (a PDF bomb, say) must not do so at every start, so that job is
+given up, saying why. A job can be cancelled (:meth:`JobQueue.cancel`): a queued one never runs, a
+running one stops after the batch it is writing (the articles written so far stay). Uploaded file
+names are reduced to a safe base name, so no name can escape the job's folder.
 """
 
 from __future__ import annotations
@@ -98,10 +101,18 @@ def summarize_report(report: dict[str, Any], keep: int = REPORT_SKIPS) -> dict[s
     }
 
 
+class JobCancelled(Exception):
+    """Raised in the ingest's progress callback: the job was cancelled."""
+
+
+#: A job found running at a start this many times (the process died under it) is given up.
+MAX_RUNS = 2
+
+
 @dataclass
 class Job:
     job_id: str
-    state: str = "queued"  # queued | running | done | failed
+    state: str = "queued"  # queued | running | done | failed | cancelled
     created: float = field(default_factory=time.time)
     files: list[str] = field(default_factory=list)
     total: int = 0
@@ -109,6 +120,7 @@ class Job:
     report: dict[str, Any] | None = None
     error: str | None = None
     resumed: bool = False
+    runs: int = 0  # times it was started (a process that died while it ran counts)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,6 +142,7 @@ class JobQueue:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
+        self._cancelled: set[str] = set()
         self._thread = threading.Thread(target=self._work, name="rag-ingest", daemon=True)
 
     def start(self) -> list[str]:
@@ -141,7 +154,14 @@ class JobQueue:
             except (OSError, ValueError, TypeError):
                 continue
             self._jobs[job.job_id] = job
-            if job.state in ("queued", "running"):
+            if job.state == "running" and job.runs >= MAX_RUNS:
+                job.state = "failed"
+                job.error = (
+                    f"given up: the service stopped {job.runs} times while ingesting it (a file that crashes or "
+                    f"exhausts it?); upload its files again one by one to find which ({', '.join(job.files)})"
+                )
+                self._save(job)
+            elif job.state in ("queued", "running"):
                 job.state, job.resumed, job.done = "queued", True, 0
                 self._save(job)
                 self._queue.put(job.job_id)
@@ -154,7 +174,7 @@ class JobQueue:
         """Forgets the oldest finished jobs beyond :attr:`keep` (memory, report files and folders)."""
         with self._lock:
             finished = sorted(
-                (j for j in self._jobs.values() if j.state in ("done", "failed")), key=lambda j: j.created
+                (j for j in self._jobs.values() if j.state in ("done", "failed", "cancelled")), key=lambda j: j.created
             )
             old = finished[: max(0, len(finished) - self.keep)]
             for job in old:
@@ -163,7 +183,15 @@ class JobQueue:
             shutil.rmtree(self.folder / job.job_id, ignore_errors=True)
 
     def stop(self) -> None:
+        """Ends the worker after its job. A job still running when the process then exits was stopped on
+        purpose, not crashed on: its run does not count towards giving it up."""
         self._queue.put(None)
+        with self._lock:
+            running = [j for j in self._jobs.values() if j.state == "running"]
+            for job in running:
+                job.runs = max(0, job.runs - 1)
+        for job in running:
+            self._save(job)
 
     def submit(self, files: list[tuple[str, bytes]]) -> Job:
         job = Job(job_id=uuid.uuid4().hex[:16])
@@ -188,6 +216,18 @@ class JobQueue:
         self._queue.put(job.job_id)
         return job
 
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancels a queued or running job (a finished one is left as it is); None if there is no such job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state not in ("queued", "running"):
+                return job
+            self._cancelled.add(job_id)
+            if job.state == "queued":
+                job.state, job.error = "cancelled", "cancelled before it ran"
+        self._save(job)
+        return job
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -207,18 +247,25 @@ class JobQueue:
             if job_id is None:
                 return
             job = self._jobs[job_id]
-            job.state = "running"
+            with self._lock:
+                if job_id in self._cancelled or job.state == "cancelled":
+                    continue
+                job.state, job.runs = "running", job.runs + 1
             self._save(job)
             folder = self.folder / job_id
 
             def progress(done: int, total: int, job: Job = job) -> None:
                 job.done, job.total = done, max(total, job.total)
+                if job.job_id in self._cancelled:
+                    raise JobCancelled
 
             try:
                 job.report = summarize_report(self._ingest(folder, progress))
                 job.state, job.done = "done", job.total
                 for name in job.files:  # ingested: the index holds the text now
                     (folder / name).unlink(missing_ok=True)
+            except JobCancelled:
+                job.state, job.error = "cancelled", f"cancelled while running, after {job.done} of {job.total} files"
             except Exception as err:  # reported through the job, the service goes on
                 job.state, job.error = "failed", str(err)
             self._save(job)

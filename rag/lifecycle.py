@@ -15,13 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import IndexStoreError, RagError
 from rag.files import atomic_file
 from rag.models import Article
 from rag.settings import Settings
 from rag.store.base import VectorStore
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 #: The fields an export line carries (``rag.loaders.jsonl`` reads exactly these back).
 FIELDS = ("id", "title", "date", "source", "url", "language", "text")
@@ -90,6 +93,8 @@ class ReindexReport:
     sentences: int
     seconds: float
     replaced_in_place: bool
+    #: upload jobs not yet ingested, carried over to the rebuilt index (they run when it is next served)
+    jobs_carried: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,6 +160,7 @@ def reindex(
             f"the rebuilt index holds {built} articles, the old one {total}; the old index is left as it was",
             hint=f"inspect {build}, then delete it and run rag reindex again",
         )
+    carried = _carry_uploads(source, build, move=in_place)
     if in_place:
         retired = source.with_name(source.name + f".old-{int(time.time())}")
         os.replace(source, retired)
@@ -168,4 +174,48 @@ def reindex(
         sentences=sentences,
         seconds=round(time.perf_counter() - started, 2),
         replaced_in_place=in_place,
+        jobs_carried=carried,
     )
+
+
+def _carry_uploads(source: Path, build: Path, *, move: bool) -> int:
+    """The upload jobs of ``source`` (``uploads/``: accepted with 202, maybe not yet ingested) go with the
+    rebuilt index, so that none is lost; returns how many have not finished."""
+    from rag.jobs import JOB_FILE
+
+    uploads = source / "uploads"
+    if not uploads.is_dir():
+        return 0
+    pending = 0
+    for record in uploads.glob(f"*/{JOB_FILE}"):
+        try:
+            pending += json.loads(record.read_text(encoding="utf-8")).get("state") in ("queued", "running")
+        except (OSError, ValueError):
+            pending += 1  # unreadable: the job queue decides at the next start
+    if move:
+        os.replace(uploads, build / "uploads")
+    else:
+        shutil.copytree(uploads, build / "uploads", dirs_exist_ok=True)
+    return pending
+
+
+def index_stats(engine: Engine) -> dict[str, Any]:
+    """What ``rag stats`` and ``GET /api/stats`` show: the index's counts and make, the reader, the LLM."""
+    from rag.answer.reader import describe as reader_info
+    from rag.llm.generators import describe_local
+
+    store, settings = engine.store, engine.settings
+    meta = store.get_meta() or {}
+    return {
+        "index": str(settings.index.qdrant_url or settings.index_dir()),
+        "backend": "qdrant-server" if settings.index.qdrant_url else "qdrant-edge",
+        "articles": store.count("article"),
+        "chunks": store.count("chunk"),
+        "sentences": store.count("sentence"),
+        "terms": store.count("term"),
+        "sources": store.facet("source", "article") if meta else {},
+        "languages": store.facet("language", "article") if meta else {},
+        "built_with": meta,
+        "reader": reader_info(settings),
+        "llm": describe_local(settings),
+    }

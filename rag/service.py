@@ -8,20 +8,22 @@ instead of failing on the index lock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.answer.followup import Conversation
 from rag.engine import Engine
-from rag.errors import RagError
+from rag.errors import BusyError, Cancelled, IndexStoreError, RagError
 from rag.files import write_text_atomic
 from rag.jobs import JobQueue
 from rag.loaders import count_inputs
@@ -72,6 +74,36 @@ def _remove_stale(path: Path) -> None:
         pass
 
 
+#: Index bytes one byte of uploaded text may become: an estimate, not a measurement (a sentence of ~150
+#: characters brings a 1.5 KB float32 vector, its int8 copy and its payload, ≈ 2.5 KB; chunks about as
+#: much again: ≈ 25×), with room to spare; and what must stay free whatever the upload.
+DISK_PER_BYTE = 40
+DISK_RESERVE = 256 << 20
+
+
+def check_disk(folder: Path, need: int) -> None:
+    """Refuses (a failed job, the service going on) to write when the index's disk is (nearly) full: Qdrant
+    Edge writes through memory-mapped files, and a write to one on a full disk kills the process (SIGBUS)."""
+    free = shutil.disk_usage(folder).free
+    if free < need + DISK_RESERVE:
+        raise IndexStoreError(
+            f"not enough free disk space for the index at {folder}: {free >> 20} MB free, "
+            f"{(need + DISK_RESERVE) >> 20} MB needed (writing on a full disk would crash the service)",
+            hint="free some space on that disk, then upload again (what was ingested before stays)",
+        )
+
+
+def _stopping(on_token: Callable[[str], None], cancelled: threading.Event) -> Callable[[str], None]:
+    """``on_token`` that ends the generation (raises :class:`Cancelled`) once ``cancelled`` is set."""
+
+    def feed(text: str) -> None:
+        if cancelled.is_set():
+            raise Cancelled("the stream was closed: generation stopped")
+        on_token(text)
+
+    return feed
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -80,6 +112,7 @@ class Service:
         self.error: str | None = None
         self.started = time.time()
         self._llm_lock = threading.Lock()  # llama.cpp runs one generation at a time
+        self.llm_waiting = 0  # answers holding or waiting for that lock (bounded: api.max_llm_waiting)
         self._conv_lock = threading.Lock()
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self.jobs = JobQueue(
@@ -164,11 +197,14 @@ class Service:
     def _ingest_folder(self, folder: Path, progress: Callable[[int, int], None]) -> dict[str, Any]:
         total = count_inputs([folder])
         done = 0
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        check_disk(self.engine.settings.index_dir(), DISK_PER_BYTE * size)
 
         def step(n: int, _report: Any) -> None:
             nonlocal done
             done += n
             progress(done, total)
+            check_disk(self.engine.settings.index_dir(), 0)  # before the next batch
 
         label = f"upload {folder.name}/"
         with self.maintenance.paused():
@@ -192,22 +228,51 @@ class Service:
         filters: Filters | None = None,
         conversation_id: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        cancelled: threading.Event | None = None,
     ) -> tuple[AnswerResult, str | None]:
+        """``cancelled``: set when the caller went away (a closed stream); the answer then stops at its next
+        token, or before it starts if it is still waiting for the local LLM (:class:`Cancelled`)."""
         from rag.llm.generators import choose_answerer
 
         kind = choose_answerer(self.engine.settings, answerer)
         conversation = self._conversation(conversation_id) if conversation_id is not None else None
-        lock = self._llm_lock if kind == "local" else None
-        if lock:
-            lock.acquire()
-        try:
+        if cancelled is not None and on_token is not None:
+            on_token = _stopping(on_token, cancelled)
+        if kind != "local":
             result = self.engine.ask(
                 question, answerer=kind, filters=filters, conversation=conversation, on_token=on_token
             )
-        finally:
-            if lock:
-                lock.release()
+            return result, conversation_id
+        with self._llm_turn(cancelled):
+            result = self.engine.ask(
+                question, answerer=kind, filters=filters, conversation=conversation, on_token=on_token
+            )
         return result, conversation_id
+
+    @contextlib.contextmanager
+    def _llm_turn(self, cancelled: threading.Event | None) -> Iterator[None]:
+        """This answer's turn at the local LLM: waits, unless too many already wait or the caller left."""
+        limit = self.settings.api.max_llm_waiting
+        with self._conv_lock:
+            if self.llm_waiting >= limit:
+                raise BusyError(
+                    f"{self.llm_waiting} answers are waiting for the local LLM (RAG_API__MAX_LLM_WAITING={limit})",
+                    hint="retry in a few seconds, or ask with answerer=extractive",
+                )
+            self.llm_waiting += 1
+        try:
+            while not self._llm_lock.acquire(timeout=0.2):
+                if cancelled is not None and cancelled.is_set():
+                    raise Cancelled("the question was withdrawn before the local LLM took it")
+            try:
+                if cancelled is not None and cancelled.is_set():
+                    raise Cancelled("the question was withdrawn before the local LLM took it")
+                yield
+            finally:
+                self._llm_lock.release()
+        finally:
+            with self._conv_lock:
+                self.llm_waiting -= 1
 
     def new_conversation(self) -> str:
         return uuid.uuid4().hex

@@ -215,6 +215,14 @@ class ApiSettings(_Section):
         20, ge=1, description="wrong tokens or passwords one client may send per minute before getting 429"
     )
     conversations: int = Field(1000, ge=1, description="chat sessions kept in memory (least recently used dropped)")
+    max_llm_waiting: int = Field(
+        8, ge=1, description="answers that may wait for the local LLM (one generates at a time); more get 503"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For names the client (default: none, the "
+        "connection's own address counts, so a client cannot pose as another)",
+    )
 
 
 class Settings(BaseSettings):

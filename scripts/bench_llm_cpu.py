@@ -2,7 +2,7 @@
 model, one fresh process per level and round, levels alternated, as the worker loads it (weight
 repacking as ``RAG_LLM__REPACK=auto`` sets it for that build, all cores).
 
-    .venv/bin/python scripts/bench_llm_cpu.py [--builds /tmp/llama-builds] [--rounds 3]
+    .venv/bin/python scripts/bench_llm_cpu.py [--builds /tmp/llama-builds] [--rounds 3] [--slow-once]
 
 The level `make setup` chose is the venv's own build; each other level is built once into
 ``--builds/<level>`` (``pip install --target``, ≈5 min each on 2 cores) from the same version, with
@@ -72,6 +72,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reps", type=int, default=2, help="timed completions per process")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument(
+        "--slow-once",
+        action="store_true",
+        help="levels below avx2 (minutes per completion on 2 cores) run in the first round only, once",
+    )
     args = ap.parse_args()
 
     from rag.llm.gguf import ensure_gguf
@@ -88,12 +93,16 @@ def main() -> None:
     model = ensure_gguf(load_settings().embedding.cache_dir)
     article = next(iter(sorted((ROOT / "seeds").glob("*.md")) + sorted((ROOT / "seeds").glob("*.txt"))))
     seen: dict[str, list[dict[str, float]]] = {lv: [] for lv in levels}
+    slow = {"sse42", "x86-64"} if args.slow_once else set()
     for r in range(args.rounds):
         for level in levels if r % 2 == 0 else reversed(levels):
+            if level in slow and r > 0:
+                continue
+            reps = 1 if level in slow else args.reps
             path = dirs[level]
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(p) for p in (path, ROOT) if p])}
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, str(model), str(article), str(args.threads), str(args.reps)],
+                [sys.executable, "-c", CHILD, str(model), str(article), str(args.threads), str(reps)],
                 env=env, capture_output=True, text=True, check=True,
             )  # fmt: skip
             data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -103,6 +112,8 @@ def main() -> None:
     chosen = record["level"]
     base = {k: statistics.median(x[k] for x in seen[chosen]) for k in ("prompt_tps", "decode_tps")}
     print(f"CPU: {here.model}; setup's level: {chosen}; {args.threads} threads; {args.rounds} rounds × {args.reps}")
+    if slow:
+        print(f"({', '.join(sorted(slow))}: one completion each, in the first round)")
     print("| level | prompt tokens/s (median, min-max) | × setup's | decode tokens/s (median, min-max) | × setup's |")
     print("|---|---|---|---|---|")
     for level in levels:

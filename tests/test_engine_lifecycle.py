@@ -266,3 +266,60 @@ def test_an_injected_store_is_used_and_closed(tmp_path: Path) -> None:
     assert not (tmp_path / "never-created").exists()
     with pytest.raises(Exception):  # noqa: B017 - closed: any use fails
         store.count("article")
+
+
+def test_a_delete_during_the_batch_that_writes_the_article_leaves_none_of_it(tmp_path: Path) -> None:
+    """Issue 25, item 7: a DELETE during the job writing that article left it half there (its record
+    said 250 chunks, search found 0). The delete now waits for the batch, then removes all of it."""
+    from rag.engine import Engine
+    from rag.models import Filters
+
+    with Engine(make_settings(tmp_path / "idx")) as engine:
+        engine.ensure_collection()
+        first_write = threading.Event()
+        real = engine.store.upsert
+
+        def slow_upsert(points: Any) -> None:  # the batch writes its points in steps, a moment apart
+            real(points)
+            first_write.set()
+            time.sleep(0.3)
+
+        engine.store.upsert = slow_upsert  # type: ignore[method-assign]
+        writer = threading.Thread(target=engine.ingest_articles, args=([ALFA, OTHER],))
+        writer.start()
+        assert first_write.wait(30)
+        removed = engine.delete_article("x1", optimize=False)  # while the batch is still writing
+        writer.join(60)
+        left = {k: engine.store.count(k, Filters(article_ids=["x1"])) for k in ("article", "chunk", "sentence")}
+        assert removed > 3 and left == {"article": 0, "chunk": 0, "sentence": 0}, (removed, left)
+        assert engine.store.count("article", Filters(article_ids=["y1"])) == 1
+
+
+@pytest.mark.parametrize("damage", ["empty every segment file", "remove the segments", "remove segments and wal"])
+def test_an_index_with_damaged_segments_never_opens_as_empty(tmp_path: Path, damage: str) -> None:
+    """Issue 25, item 11: an emptied segment file opened silently as an empty index (`rag stats` exit 0).
+    The manifest counts the articles; an index holding fewer is refused, naming the fix."""
+    import shutil
+
+    from rag.engine import Engine
+    from rag.errors import IndexStoreError
+
+    folder = tmp_path / "idx"
+    with Engine(make_settings(folder)) as engine:
+        engine.ingest_articles([ALFA, OTHER])
+        assert engine.store.get_meta()["articles"] == 2
+        assert engine.delete_article("y1", optimize=False) > 0
+        assert engine.store.get_meta()["articles"] == 1  # counted down with the delete
+    if damage.startswith("remove"):
+        for name in ("segments", "wal") if "wal" in damage else ("segments",):
+            shutil.rmtree(folder / name)
+            (folder / name).mkdir()
+    else:
+        for f in (folder / "segments").rglob("*"):
+            if f.is_file():
+                f.write_bytes(b"")
+    with pytest.raises(IndexStoreError) as info:
+        Engine(make_settings(folder))
+    assert str(folder) in str(info.value)
+    if "wal" in damage:  # nothing left to open: only the manifest's count tells
+        assert "holds 0 articles where its manifest counts 1" in str(info.value)

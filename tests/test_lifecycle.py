@@ -184,3 +184,19 @@ def test_an_interrupted_reindex_leaves_the_old_index_whole(
     monkeypatch.setattr(Engine, "ingest_articles", original)
     report = reindex(archive, make_settings(archive))  # the half-built folder is cleared and rebuilt
     assert report.articles == 5 and _records(archive) == before
+
+
+def test_reindex_keeps_upload_jobs_not_yet_ingested(archive: Path, tmp_path: Path) -> None:
+    """Issue 25, item 6: 354 articles accepted with 202, 304 after a reindex: the pending jobs' folder
+    went with the retired index. Now they go with the rebuilt one and run when it is served."""
+    from rag.jobs import JobQueue
+
+    jobs = JobQueue(archive / "uploads", lambda folder, progress: {})  # accepted, never started
+    job = jobs.submit([("ponte.txt", "Il ponte di Verona è lungo 412 metri.".encode())])
+    res = _cli("reindex", "--index", str(archive), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["jobs_carried"] == 1
+    ran: list[str] = []
+    queue = JobQueue(archive / "uploads", lambda folder, progress: ran.append(folder.name) or {"articles": 1})
+    assert queue.start() == [job.job_id]  # resumed at the next start, from the rebuilt index's folder
+    queue.stop()

@@ -80,33 +80,45 @@ def refresh(
 def build(demo: gr.Blocks, tab: gr.Tab, service: Service, choices: list[str], answered: gr.State) -> LibraryTab:
     """The tab's components and events (call inside ``tab``; selecting it shows the archive as it is now)."""
 
-    def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> Iterator[str]:  # noqa: B008
+    def upload(
+        files: list[Any] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple[str, str | None]]:
         if not files:
-            yield render.status(f"Choose one or more files first ({' '.join(SUPPORTED_EXTENSIONS)}).")
+            yield render.status(f"Choose one or more files first ({' '.join(SUPPORTED_EXTENSIONS)})."), None
             return
         try:
             payload = uploads.received_files(files, demo.upload_file_set, service.settings.api)
             job = service.jobs.submit(payload)
         except RagError as err:
-            yield render.status(f"Upload refused: {err}", "error")
+            yield render.status(f"Upload refused: {err}", "error"), None
             return
         finally:
             uploads.forget(files, demo.upload_file_set)
         while True:
             current = service.jobs.get(job.job_id)
             assert current is not None
-            if current.state in ("done", "failed"):
+            if current.state in ("done", "failed", "cancelled"):
                 break
             if current.total:
                 progress((current.done, current.total), desc="Ingesting", unit="articles")
             else:
                 progress(0.0, desc="Reading files")
-            yield render.status(f"Ingesting… {current.done}/{current.total or '?'} articles")
+            yield render.status(f"Ingesting… {current.done}/{current.total or '?'} articles"), job.job_id
             time.sleep(0.4)
         if current.state == "failed":
-            yield render.status(f"Ingest failed: {current.error}", "error")
+            yield render.status(f"Ingest failed: {current.error}", "error"), None
             return
-        yield render.job_report(current.report or {})
+        if current.state == "cancelled":
+            yield render.status(f"Ingest {current.error}.", "error"), None
+            return
+        yield render.job_report(current.report or {}), None
+
+    def cancel(job_id: str | None) -> str:
+        job = service.jobs.cancel(job_id) if job_id else None
+        if job is None or job.state not in ("cancelled", "running"):
+            return render.status("No ingest is running.")
+        return render.status("Cancelling: the ingest stops after the batch it is writing (what it wrote stays).")
 
     def delete(article_id: str | None) -> str:
         if not article_id:
@@ -159,13 +171,16 @@ def build(demo: gr.Blocks, tab: gr.Tab, service: Service, choices: list[str], an
                 label="Upload articles",
                 elem_id="upload-files",
             )
-            upload_btn = gr.Button("Ingest", variant="primary", elem_id="upload-go")
+            with gr.Row():
+                upload_btn = gr.Button("Ingest", variant="primary", elem_id="upload-go")
+                cancel_btn = gr.Button("Cancel ingest", size="sm", elem_id="upload-cancel")
             upload_status = gr.HTML(elem_id="upload-status")  # escaped text only (render.status)
         with gr.Column():
             victim = gr.Dropdown([], label="Delete an article", elem_id="delete-choice")
             delete_btn = gr.Button("Delete", variant="stop", elem_id="delete-go")
             delete_status = gr.HTML(elem_id="delete-status")
     changed = gr.State(0)
+    running_job = gr.State(None)
 
     assert row.sort is not None
     inputs = [row.sources, row.date_from, row.date_to, row.sort]
@@ -181,6 +196,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, service: Service, choices: list[str], an
     table.select(open_row, [answered], opened)
     target.change(lambda v, a: opened_article(service, v, a, EMPTY), [target, answered], opened)
     bump = (lambda n: (n or 0) + 1, changed, changed)
-    upload_btn.click(upload, files, upload_status).then(show, inputs, outputs, js=typed).then(*bump)
+    upload_btn.click(upload, files, [upload_status, running_job]).then(show, inputs, outputs, js=typed).then(*bump)
+    cancel_btn.click(cancel, running_job, upload_status, queue=False)
     delete_btn.click(delete, victim, delete_status, js=CONFIRM_DELETE).then(show, inputs, outputs, js=typed).then(*bump)
     return LibraryTab(row, changed)

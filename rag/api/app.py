@@ -26,7 +26,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag import __version__
 from rag.api import schemas as s
 from rag.api.guard import Guard
-from rag.errors import ConfigError, IndexStoreError, InputFileError, LLMError, ModelError, RagError
+from rag.errors import (
+    BusyError,
+    Cancelled,
+    ConfigError,
+    IndexStoreError,
+    InputFileError,
+    LLMError,
+    ModelError,
+    RagError,
+)
 from rag.loaders import SUPPORTED_EXTENSIONS
 from rag.models import AnswerResult, CiteLookup, SearchResult
 from rag.service import Service
@@ -52,6 +61,8 @@ def _error(status: int, kind: str, message: str, hint: str | None = None) -> JSO
 
 
 def _status_of(err: RagError) -> int:
+    if isinstance(err, BusyError):
+        return 503
     if isinstance(err, LLMError):
         return 502
     if isinstance(err, (IndexStoreError, ModelError)):
@@ -141,6 +152,7 @@ def create_app(service: Service) -> FastAPI:
                 articles=service.engine.store.count("article"),
                 llm=service.llm,
                 llm_error=service.llm_error,
+                llm_waiting=service.llm_waiting,
                 error=service.error,
             )
         status = "failed" if service.error else "starting"
@@ -290,6 +302,15 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(404, "not_found", f"no ingest job {job_id!r}")
         return job.to_dict()
 
+    @app.delete("/api/jobs/{job_id}", response_model=s.JobModel, responses=ERROR_RESPONSES, tags=["articles"])
+    def cancel_job(job_id: str) -> Any:
+        """Cancels a queued job, or stops a running one after the batch it is writing (what it wrote
+        stays). A finished job is returned as it is."""
+        job = service.jobs.cancel(job_id)
+        if job is None:
+            raise ApiError(404, "not_found", f"no ingest job {job_id!r}", "list jobs with GET /api/jobs/{id}")
+        return job.to_dict()
+
     @app.get("/api/stats", responses=ERROR_RESPONSES, tags=["service"])
     def stats() -> dict[str, Any]:
         svc = ready()
@@ -318,6 +339,7 @@ def _filters(model: s.FiltersModel | None) -> Any:
 async def _sse(svc: Service, req: s.AskRequest, filters: Any) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    cancelled = threading.Event()  # set when the client goes away: the answer stops (issue 25, item 9)
 
     def push(kind: str, data: Any) -> None:
         loop.call_soon_threadsafe(events.put_nowait, (kind, data))
@@ -325,9 +347,15 @@ async def _sse(svc: Service, req: s.AskRequest, filters: Any) -> AsyncIterator[b
     def work() -> None:
         try:
             result, _ = svc.ask(
-                req.question, answerer=req.answerer, filters=filters, on_token=lambda t: push("token", {"text": t})
+                req.question,
+                answerer=req.answerer,
+                filters=filters,
+                on_token=lambda t: push("token", {"text": t}),
+                cancelled=cancelled,
             )
             push("answer", result.to_dict())
+        except Cancelled:
+            log.info("a stream was closed before its answer: stopped")
         except RagError as err:
             push("error", {"type": type(err).__name__, "message": err.message, "hint": err.hint})
         except Exception as err:  # the stream must end with an event, whatever happened
@@ -336,11 +364,14 @@ async def _sse(svc: Service, req: s.AskRequest, filters: Any) -> AsyncIterator[b
         push("end", None)
 
     threading.Thread(target=work, name="rag-ask-stream", daemon=True).start()
-    while True:
-        kind, data = await events.get()
-        if kind == "end":
-            return
-        yield f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    try:
+        while True:
+            kind, data = await events.get()
+            if kind == "end":
+                return
+            yield f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    finally:  # the end, or the client closed the stream (the generator is cancelled)
+        cancelled.set()
 
 
 def _mount_docs(app: FastAPI) -> None:

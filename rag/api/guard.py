@@ -12,18 +12,23 @@
   ``RAG_API__MAX_REQUEST_MB``, other requests 1 MB; a declared ``Content-Length`` over it is refused
   before a byte is read, a streamed body as soon as it passes it (413).
 - **Wrong credentials**: after ``RAG_API__AUTH_FAILURES`` wrong tokens or passwords from one client
-  within a minute, that client gets 429 until the minute is over.
+  within a minute, that client gets 429 until the minute is over. Only a credential that was sent
+  and is wrong counts (a request with none is answered 401 and not counted), and a request carrying
+  the right token (or a login with the right password) always passes: nobody can lock the right
+  token out. The client is the connection's address; ``X-Forwarded-For`` is believed only from
+  the proxies named in ``RAG_API__TRUSTED_PROXIES`` (``rag serve`` tells uvicorn).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from rag.settings import ApiSettings
 
@@ -61,6 +66,7 @@ class Guard:
         self.api = api
         self.bound = bound  # the service's URL once it listens
         self.token_mode = api.token is not None
+        self._token = api.token.get_secret_value().encode() if api.token else None
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -86,6 +92,9 @@ class Guard:
             while seen and now - seen[0] > 60:
                 seen.popleft()
             return seen is not None and len(seen) >= self.api.auth_failures
+
+    def _right(self, secret: str) -> bool:
+        return self._token is not None and hmac.compare_digest(secret.encode(), self._token)
 
     def _failed(self, client: str) -> None:
         with self._lock:
@@ -118,9 +127,16 @@ class Guard:
                 "send it from the service's own page, or list that origin in RAG_API__CORS_ORIGINS",
             )
             return
-        if self._limited(client) and (path.startswith("/api/") or path in LOGIN_PATHS):
-            await _reply(send, 429, "too_many_attempts", "too many wrong tokens or passwords", "wait a minute")
-            return
+        bearer = headers.get("authorization", "")
+        login = path in LOGIN_PATHS and method == "POST"
+        if self._limited(client) and (path.startswith("/api/") or login):
+            right = bearer.startswith("Bearer ") and self._right(bearer[7:].strip())
+            if login and not right:  # the password is in the form: read it (small), then hand it on
+                body, receive = await _buffered(receive, SMALL_BODY)
+                right = any(self._right(p) for p in parse_qs(body.decode("utf-8", "replace")).get("password", []))
+            if not right:
+                await _reply(send, 429, "too_many_attempts", "too many wrong tokens or passwords", "wait a minute")
+                return
         limit = int(self.api.max_request_mb * 1024 * 1024) if path in UPLOAD_PATHS else SMALL_BODY
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -152,11 +168,36 @@ class Guard:
                 await _reply(send, 413, "too_large", f"the request body passed {limit >> 20} MB", _size_hint(path))
             return
         code = status.get("code")
-        if code == 401 or (path in LOGIN_PATHS and code is not None and code >= 400):
-            self._failed(client)
+        if (code == 401 and bearer) or (login and code is not None and code >= 400):
+            self._failed(client)  # a credential was sent, and it was wrong
 
     def _host_hint(self) -> str:
         return "open the service at http://127.0.0.1:<port>, or add this name to RAG_API__ALLOWED_HOSTS"
+
+
+async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """The request's body (up to ``limit`` bytes) and a ``receive`` that gives it to the app again."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if not message.get("more_body") or size > limit:
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 def _is_too_large(err: BaseException) -> bool:

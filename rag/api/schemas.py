@@ -120,7 +120,7 @@ class DeleteResponse(BaseModel):
 
 class JobModel(BaseModel):
     job_id: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     created: float
     files: list[str]
     total: int
@@ -128,6 +128,7 @@ class JobModel(BaseModel):
     report: dict[str, Any] | None = None
     error: str | None = None
     resumed: bool = False
+    runs: int = Field(0, description="times it was started; one found running after two crashes is given up")
 
 
 class ErrorBody(BaseModel):
@@ -150,4 +151,5 @@ class Health(BaseModel):
     llm_error: str | None = Field(
         None, description="why the local LLM is restarting or failed (answers are extractive meanwhile)"
     )
+    llm_waiting: int | None = Field(None, description="answers generating with, or waiting for, the local LLM")
     error: str | None = None

@@ -52,7 +52,15 @@ def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_on_signal)
         with contextlib.suppress(SystemExit):
-            uvicorn.run(app_, host=host, port=port, log_level="warning")
+            proxies = settings.api.trusted_proxies  # X-Forwarded-For believed from these only
+            uvicorn.run(
+                app_,
+                host=host,
+                port=port,
+                log_level="warning",
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=",".join(proxies) or None,
+            )
     finally:
         service.close()  # jobs, the LLM's process, the index, rag_service.json
 
@@ -103,6 +111,8 @@ def reindex(
         f"rebuilt {report.articles} articles ({report.sentences} sentences, {report.chunks} chunks) from "
         f"{escape(report.source)} {where} in {report.seconds:.1f} s"
     )
+    if report.jobs_carried:
+        out.print(f"{report.jobs_carried} upload jobs not yet ingested went with it: `rag serve` runs them")
 
 
 @command()

@@ -105,9 +105,20 @@ def adopt_index_settings(settings: Settings, meta: dict[str, Any] | None, where:
 
 
 def check_counts(store: Any, where: str) -> None:
-    """Refuses an index whose articles have lost their chunks or sentences (files lost, emptied, or a
-    swap cut short before swaps were journaled), instead of opening it as if it held nothing to find."""
+    """Refuses an index that holds fewer articles than its manifest counts, or whose articles have lost
+    their chunks or sentences (segment files lost, emptied or damaged; a swap cut short before swaps
+    were journaled), instead of opening it as if it held nothing to find. The manifest's count goes up
+    after a batch is written and down before a delete, so a crash leaves it low, never high."""
+    if not store.exists():
+        return
     articles = store.count("article")
+    counted = (store.get_meta() or {}).get("articles")
+    if isinstance(counted, int) and articles < counted:
+        raise IndexStoreError(
+            f"{where} is damaged: it holds {articles} articles where its manifest counts {counted} "
+            "(segment files lost, emptied or corrupted?)",
+            hint=f"restore it from a backup, or rebuild what is left: rag reindex --index {where}",
+        )
     if not articles:
         return
     chunks, sentences = store.count("chunk"), store.count("sentence")

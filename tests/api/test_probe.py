@@ -269,9 +269,14 @@ def test_wrong_tokens_are_rate_limited_and_healthz_shows_little_without_one(api_
             assert set(c.get("/healthz").json()) >= {"status"} and c.get("/healthz").json()["index"] is None
             full = c.get("/healthz", headers={"Authorization": "Bearer s3cret-token"}).json()
             assert full["index"] and full["articles"] >= 2
+            bare = [c.get("/api/stats").status_code for _ in range(8)]  # no token at all: 401, never counted
+            assert bare == [401] * 8
             codes = [c.get("/api/stats", headers={"Authorization": f"Bearer wrong{i}"}).status_code for i in range(7)]
             assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
-            assert c.post("/login", data={"username": "x", "password": "s3cret-token"}).status_code == 429
+            assert c.post("/login", data={"username": "x", "password": "wrong"}).status_code == 429
+            # issue 25, item 8: the right token and the right password are never locked out
+            assert c.get("/api/stats", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+            assert c.post("/login", data={"username": "x", "password": "s3cret-token"}).status_code < 400
     finally:
         svc.close()
 
@@ -296,3 +301,25 @@ def test_a_flood_of_look_alike_articles_is_reported(app_client: tuple[TestClient
     assert "nevica a Belluno" in rep["near_duplicates"][0]["example"]
     found = client.post("/api/search", json={"query": "truppe statunitensi in Siria"}).json()
     assert SYRIA in found["evidence"][0]["text"]
+
+
+@pytest.mark.slow
+def test_a_forwarded_for_header_is_not_believed_unless_configured(api_index: Path, tmp_path: Path) -> None:
+    """Issue 25, item 8: with `X-Forwarded-For` trusted, a spoofer dodged the limit (a new address per try)
+    and could lock out a victim's address. Through `rag serve` (uvicorn reads the header, not FastAPI)."""
+    env = {"RAG_API_TOKEN": "s3cret-token", "RAG_API__AUTH_FAILURES": "3"}
+    server = Server(_copy(api_index, tmp_path / "index"), tmp_path / "serve.log", env=env)
+    try:
+        codes = [
+            httpx.get(
+                f"{server.url}/api/stats",
+                headers={"Authorization": "Bearer wrong", "X-Forwarded-For": f"10.0.0.{i}"},
+                timeout=30,
+            ).status_code
+            for i in range(5)
+        ]
+        assert codes == [401, 401, 401, 429, 429]  # one client: the connection's address, whatever the header
+        right = httpx.get(f"{server.url}/api/stats", headers={"Authorization": "Bearer s3cret-token"}, timeout=30)
+        assert right.status_code == 200
+    finally:
+        server.stop()

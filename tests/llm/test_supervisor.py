@@ -240,3 +240,47 @@ def test_a_build_this_cpu_cannot_run_is_never_started_and_the_fix_is_named(seede
     )
     assert done.returncode == 0, done.stderr
     assert "notice:" in done.stdout and "make setup" in done.stdout + done.stderr
+
+
+def test_closed_streams_stop_generating_and_waiting_answers_are_bounded(seeded_index: Path, tmp_path: Path) -> None:
+    """Issue 25, item 9: six streams opened and closed kept the LLM busy (a fresh answer then took 74 s
+    instead of ~20 s). A closed stream now stops its answer at the next token, or before it starts."""
+    import threading
+
+    index = tmp_path / "index"
+    shutil.copytree(seeded_index, index)
+    env = {"RAG_ANSWER__ANSWERER": "local", "RAG_API__MAX_LLM_WAITING": "6"}
+    server = Server(index, tmp_path / "serve.log", env=env)
+    health = lambda: httpx.get(f"{server.url}/healthz", timeout=5).json()  # noqa: E731
+    try:
+        _wait(lambda: health()["llm"] == "ready", "the local LLM")
+
+        def open_and_close() -> None:
+            with httpx.stream("POST", f"{server.url}/api/ask/stream", json={"question": QUESTION}, timeout=120) as r:
+                assert r.status_code == 200  # then the client goes away before any token
+
+        streams = [threading.Thread(target=open_and_close) for _ in range(6)]
+        for t in streams:
+            t.start()
+        for t in streams:
+            t.join(120)
+        # six whole answers take ~30 s here; stopped, the first ends at its first token, the others at once
+        _wait(lambda: health()["llm_waiting"] == 0, "the abandoned answers to stop", timeout=15)
+        # more than the bound at once: the rest are told to retry, at once
+        replies: list[str] = []
+        crowd = [
+            threading.Thread(
+                target=lambda: replies.append(
+                    httpx.post(f"{server.url}/api/ask", json={"question": QUESTION}, timeout=300).text
+                )
+            )
+            for _ in range(9)
+        ]
+        for t in crowd:
+            t.start()
+        for t in crowd:
+            t.join(300)
+        assert any("waiting for the local LLM" in r and "RAG_API__MAX_LLM_WAITING" in r for r in replies), replies
+        assert any('"answerer":"local"' in r.replace(" ", "") for r in replies), replies
+    finally:
+        server.stop()
