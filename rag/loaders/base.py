@@ -20,9 +20,6 @@ MIN_LETTERS_TO_DETECT = 40
 _DETECT_CHARS = 1000
 
 
-#: The most characters of text one file's article may hold (≈ 300 times a long news article; a PDF of a
-#: few KB can expand to millions by repeating one content stream on every page).
-MAX_ARTICLE_CHARS = 2_000_000
 #: Default largest file (``ingest.max_file_mb``); a .jsonl file is held to it line by line instead.
 DEFAULT_MAX_FILE_MB = 50.0
 MB = 1024 * 1024
@@ -274,8 +271,6 @@ def make_article(
 ) -> Article | Skipped:
     """Build an Article from already-normalised text: control characters are cleaned out (``clean_text``)
     of it and of every field, and the text is stripped at both ends. Skipped when no text is left."""
-    if len(text) > MAX_ARTICLE_CHARS:
-        return Skipped(origin, too_long(len(text)))
     text = clean_text(text).strip()
     if not text:
         return Skipped(origin, "no text left once control characters are removed")
@@ -290,13 +285,6 @@ def make_article(
         language=normalize_language(language) or detect_language(text),
         origin=origin,
         decoded_as=decoded_as,
-    )
-
-
-def too_long(chars: int, *, read_all: bool = True) -> str:
-    return (
-        f"{chars:,} characters of text{'' if read_all else ' and more'}, over the {MAX_ARTICLE_CHARS:,} one "
-        "article may hold (a book or a data dump?); split it into articles"
     )
 
 

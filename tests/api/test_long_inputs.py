@@ -34,7 +34,7 @@ def _no_punctuation(chars: int) -> str:
     return " ".join(words)
 
 
-def _pdf_bomb(pages: int = 10, chars: int = 420_000) -> bytes:
+def _pdf_bomb(pages: int = 10, chars: int = 420_000) -> bytes:  # 4.2M characters, as the probe's
     """A PDF of a few KB whose pages all draw one shared, compressed content stream of ``chars`` letters."""
     stream = zlib.compress(b"BT /F1 12 Tf 72 700 Td (" + b"parola " * (chars // 7) + b") Tj ET", 9)
     kids = " ".join(f"{4 + i} 0 R" for i in range(pages))
@@ -85,4 +85,4 @@ def test_a_pdf_that_expands_to_millions_of_characters_is_skipped_with_the_reason
     report = _job(client, [("files", ("bomba.pdf", bomb))])
     assert report["articles"] == 0, report
     (skip,) = report["skipped"]
-    assert "characters of text and more" in skip["reason"] and "split it into articles" in skip["reason"], skip
+    assert "its text expands to over" in skip["reason"] and "2.6 KB file" in skip["reason"], skip
