@@ -143,6 +143,7 @@ class JobQueue:
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._cancelled: set[str] = set()
+        self._stopping = False
         self._thread = threading.Thread(target=self._work, name="rag-ingest", daemon=True)
 
     def start(self) -> list[str]:
@@ -182,9 +183,12 @@ class JobQueue:
         for job in old:
             shutil.rmtree(self.folder / job.job_id, ignore_errors=True)
 
-    def stop(self) -> None:
-        """Ends the worker after its job. A job still running when the process then exits was stopped on
-        purpose, not crashed on: its run does not count towards giving it up."""
+    def stop(self, wait_s: float = 0.0) -> None:
+        """Ends the worker. A running job stops after the batch it is writing and is queued again (it goes
+        on at the next start; stopped on purpose, its run does not count towards giving it up). With
+        ``wait_s`` the call waits for that, so the process does not exit with the worker inside native
+        code (which aborted it: exit 134)."""
+        self._stopping = True
         self._queue.put(None)
         with self._lock:
             running = [j for j in self._jobs.values() if j.state == "running"]
@@ -192,6 +196,8 @@ class JobQueue:
                 job.runs = max(0, job.runs - 1)
         for job in running:
             self._save(job)
+        if wait_s and self._thread.is_alive():
+            self._thread.join(wait_s)
 
     def submit(self, files: list[tuple[str, bytes]]) -> Job:
         job = Job(job_id=uuid.uuid4().hex[:16])
@@ -256,7 +262,7 @@ class JobQueue:
 
             def progress(done: int, total: int, job: Job = job) -> None:
                 job.done, job.total = done, max(total, job.total)
-                if job.job_id in self._cancelled:
+                if job.job_id in self._cancelled or self._stopping:
                     raise JobCancelled
 
             try:
@@ -265,6 +271,10 @@ class JobQueue:
                 for name in job.files:  # ingested: the index holds the text now
                     (folder / name).unlink(missing_ok=True)
             except JobCancelled:
+                if self._stopping and job.job_id not in self._cancelled:  # the service stops: again next time
+                    job.state = "queued"
+                    self._save(job)
+                    return
                 job.state, job.error = "cancelled", f"cancelled while running, after {job.done} of {job.total} files"
             except Exception as err:  # reported through the job, the service goes on
                 job.state, job.error = "failed", str(err)

@@ -30,11 +30,25 @@ if TYPE_CHECKING:
 FIELDS = ("id", "title", "date", "source", "url", "language", "text")
 
 
-def stored_articles(store: VectorStore, page: int = 256) -> Iterator[Article]:
-    """Every article the index holds, from its records, in point order."""
+def stored_articles(store: VectorStore, page: int = 256, unreadable: list[str] | None = None) -> Iterator[Article]:
+    """Every article the index holds, from its records, in point order. With ``unreadable`` given, a
+    page that cannot be read (a damaged payload file) is read again one record at a time, and the ids of
+    the records that still cannot be are added to it: what can be read is not lost with them."""
     offset: str | None = None
     while True:
-        records, offset = store.scroll("article", None, limit=page, offset=offset)
+        try:
+            records, following = store.scroll("article", None, limit=page, offset=offset)
+        except Exception:  # the stores raise their engines' own errors
+            if unreadable is None:
+                raise
+            ids, following = store.scroll("article", None, limit=page, offset=offset, payload=False)
+            records = []
+            for point in ids:
+                try:
+                    records += store.retrieve([point.point_id])
+                except Exception:
+                    unreadable.append(point.point_id)
+        offset = following
         for r in records:
             p = r.payload
             yield Article(
@@ -64,9 +78,15 @@ def export_line(article: Article) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def export_jsonl(store: VectorStore, target: Path, on_progress: Callable[[int], None] | None = None) -> int:
+def export_jsonl(
+    store: VectorStore,
+    target: Path,
+    on_progress: Callable[[int], None] | None = None,
+    unreadable: list[str] | None = None,
+) -> int:
     """Writes every article to ``target`` (via a temporary file and a rename: never a half file).
-    Returns the number of articles."""
+    Returns the number of articles. ``unreadable``: collects the ids of records a damaged index could not
+    give back (the others are exported); without it, such damage is an error."""
     target = Path(target)
     if target.is_dir():
         raise RagError(f"{target} is a folder", hint="give a file name, e.g. backup.jsonl")
@@ -74,7 +94,7 @@ def export_jsonl(store: VectorStore, target: Path, on_progress: Callable[[int], 
         raise RagError(f"the folder {target.parent} does not exist", hint="create it first or pick another path")
     n = 0
     with atomic_file(target) as fh:  # the old file stays until the new one is complete
-        for article in stored_articles(store):
+        for article in stored_articles(store, unreadable=unreadable):
             fh.write(export_line(article) + "\n")
             n += 1
             if on_progress and n % 256 == 0:

@@ -183,7 +183,7 @@ class Service:
         self.ready = True
 
     def close(self) -> None:
-        self.jobs.stop()
+        self.jobs.stop(wait_s=60)  # the batch being written ends first (never the process in native code)
         self.maintenance.stop()
         path = service_file(self.engine.settings)
         try:

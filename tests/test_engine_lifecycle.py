@@ -323,3 +323,35 @@ def test_an_index_with_damaged_segments_never_opens_as_empty(tmp_path: Path, dam
     assert str(folder) in str(info.value)
     if "wal" in damage:  # nothing left to open: only the manifest's count tells
         assert "holds 0 articles where its manifest counts 1" in str(info.value)
+
+
+def test_export_of_a_damaged_index_writes_what_it_can_read_and_names_the_rest(tmp_path: Path) -> None:
+    """Issue 25, item 11: one corrupted payload page made all of `rag export` fail."""
+    import random
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from rag.engine import Engine
+
+    folder = tmp_path / "idx"
+    articles = [Article(f"a{i:03d}", f"Articolo numero {i}. Parla del ponte {i}.", title=f"T{i}") for i in range(300)]
+    with Engine(make_settings(folder)) as engine:
+        engine.ingest_articles(articles)
+        engine.store.optimize()
+    (page,) = [p for p in folder.rglob("payload_storage/page_0.dat")]
+    data = bytearray(page.read_bytes())
+    used = len(data.rstrip(b"\0"))
+    rng = random.Random(1)
+    for i in range(2 * used // 3, used, 97):  # the last third of the payloads (the article records), damaged
+        data[i] = rng.randrange(256)
+    page.write_bytes(bytes(data))
+    target = tmp_path / "backup.jsonl"
+    res = CliRunner().invoke(app, ["export", str(target), "--index", str(folder), "--json"])
+    assert res.exit_code == 1, res.output
+    report = json.loads(res.stdout)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert report["articles"] == len(lines) > 0 and report["unreadable"], report
+    assert len(lines) + len(report["unreadable"]) <= 300
+    assert all(json.loads(line)["id"] for line in lines)  # (a damaged record that still decodes is not seen)
+    assert "could not be read" in res.stderr and "restore those articles" in res.stderr

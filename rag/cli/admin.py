@@ -78,12 +78,20 @@ def export(
     settings = settings_for(index)
     if not settings.index.qdrant_url and not (settings.index_dir() / "edge_config.json").exists():
         raise RagError(f"no index at {settings.index_dir()}", hint="pass --index PATH of an existing index")
+    unreadable: list[str] = []
     with open_store(settings) as store:
-        n = export_jsonl(store, target)
+        n = export_jsonl(store, target, unreadable=unreadable)
     if json_out:
-        dump({"file": str(target), "articles": n})
-        return
-    out.print(f"exported {n} articles to {escape(str(target))} (rag ingest {escape(str(target))} reads them back)")
+        dump({"file": str(target), "articles": n, "unreadable": unreadable})
+    else:
+        out.print(f"exported {n} articles to {escape(str(target))} (rag ingest {escape(str(target))} reads them back)")
+    if unreadable:  # the rest is exported; these are named, and the exit status says it is not whole
+        shown = ", ".join(unreadable[:10]) + (f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else "")
+        err.print(
+            f"[red]{len(unreadable)} article records could not be read (the index is damaged): points {shown}[/]\n"
+            "  fix: restore those articles from an older backup or their original files"
+        )
+        raise typer.Exit(1)
 
 
 @command()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, out, progress_bar, settings_for
+from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, one_line, out, progress_bar, settings_for
 from rag.models import IngestReport
 
 
@@ -73,7 +73,7 @@ def ingest(
         f"from {report.files} files in {report.seconds:.1f} s"
     )
     for s in report.skipped:
-        out.print(f"  [yellow]skipped[/] {escape(s.origin)}: {escape(s.reason)}")
+        out.print(f"  [yellow]skipped[/] {escape(one_line(s.origin))}: {escape(one_line(s.reason))}")
     if total > len(report.skipped):
         kinds = ", ".join(f"{k}: {n}" for k, n in report.skipped_by_kind.items())
         out.print(f"  … {total - len(report.skipped)} more skipped ({escape(kinds)})")

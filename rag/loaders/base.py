@@ -300,6 +300,11 @@ def web_url(value: str | None) -> str | None:
     return url
 
 
+#: Invisible characters that reorder or hide what a title or source shows (bidi overrides and isolates,
+#: zero-width spaces and joiners, the BOM): "‮txt.exe" reads as "exe.txt" in a list.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
 def _field(value: str | None) -> str:
-    """A metadata value: control characters cleaned out, stripped at both ends."""
-    return clean_text(value).strip() if value else ""
+    """A metadata value: control and invisible formatting characters cleaned out, stripped at both ends."""
+    return _INVISIBLE.sub("", clean_text(value)).strip() if value else ""

@@ -354,9 +354,16 @@ class VectorStore(ABC):
 
     @abstractmethod
     def scroll(
-        self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
+        self,
+        kind: str,
+        filters: Filters | None = None,
+        limit: int = 100,
+        offset: str | None = None,
+        *,
+        payload: bool = True,
     ) -> tuple[list[ScoredRecord], str | None]:
-        """One page of points of ``kind`` ordered by id; pass the returned offset to get the next page."""
+        """One page of points of ``kind`` ordered by id; pass the returned offset to get the next page.
+        ``payload=False``: ids only (payloads empty), readable even where a payload page is damaged."""
 
     @abstractmethod
     def count(self, kind: str | None = None, filters: Filters | None = None) -> int:

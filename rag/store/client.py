@@ -283,7 +283,13 @@ class ClientStore(VectorStore):
         return out
 
     def scroll(
-        self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
+        self,
+        kind: str,
+        filters: Filters | None = None,
+        limit: int = 100,
+        offset: str | None = None,
+        *,
+        payload: bool = True,
     ) -> tuple[list[ScoredRecord], str | None]:
         client = self._require()
         with self._guard("scroll points"):
@@ -292,7 +298,7 @@ class ClientStore(VectorStore):
                 scroll_filter=to_client_filter(filter_spec(kind, filters)),
                 limit=limit,
                 offset=norm_point_id(offset) if offset is not None else None,
-                with_payload=True,
+                with_payload=payload,
                 with_vectors=False,
             )
         return [_record(r, 0.0) for r in records], norm_point_id(next_offset) if next_offset is not None else None

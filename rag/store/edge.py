@@ -318,7 +318,13 @@ class EdgeStore(VectorStore):
 
     @_reads
     def scroll(
-        self, kind: str, filters: Filters | None = None, limit: int = 100, offset: str | None = None
+        self,
+        kind: str,
+        filters: Filters | None = None,
+        limit: int = 100,
+        offset: str | None = None,
+        *,
+        payload: bool = True,
     ) -> tuple[list[ScoredRecord], str | None]:
         shard = self._require()
         records, next_offset = shard.scroll(
@@ -326,7 +332,7 @@ class EdgeStore(VectorStore):
                 offset=norm_point_id(offset) if offset is not None else None,
                 limit=limit,
                 filter=to_edge_filter(filter_spec(kind, filters)),
-                with_payload=True,
+                with_payload=payload,
                 with_vector=False,
             )
         )

@@ -323,3 +323,37 @@ def test_a_forwarded_for_header_is_not_believed_unless_configured(api_index: Pat
         assert right.status_code == 200
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_job_exits_cleanly_and_the_job_goes_on_at_the_next_start(
+    seeded_index: Path, tmp_path: Path
+) -> None:
+    """Issue 25 (low): SIGTERM during a job exited 134 ("terminate called without an active exception"):
+    the process ended with the ingest inside native code. Now the batch ends first, the job is queued
+    again, and the next start finishes it: every article once."""
+    index = _copy(seeded_index, tmp_path / "index")
+    rows = [{"id": f"n{i}", "text": f"Notizia {i}: a Belluno sono caduti {i} centimetri di neve."} for i in range(400)]
+    server = Server(index, tmp_path / "serve.log")
+    try:
+        sent = httpx.post(f"{server.url}/api/articles", files=[("files", ("neve.jsonl", _jsonl(*rows)))], timeout=60)
+        job_id = sent.json()["job_id"]
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{server.url}/api/jobs/{job_id}", timeout=10).json()["state"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=120) == 0, (tmp_path / "serve.log").read_text()[-2000:]
+    finally:
+        server.stop()
+    again = Server(index, tmp_path / "serve2.log")
+    try:
+        deadline = time.monotonic() + 300
+        while (job := httpx.get(f"{again.url}/api/jobs/{job_id}", timeout=10).json())["state"] != "done":
+            assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+            time.sleep(0.3)
+        assert job["resumed"] and job["runs"] == 1  # the stopped run did not count
+        total = httpx.get(f"{again.url}/api/articles", timeout=10).json()["total"]
+        assert total == 2 + 400
+    finally:
+        again.stop()
