@@ -46,3 +46,18 @@ def test_old_chat_exports_are_removed_when_a_new_one_is_made(tmp_path: Path, mon
     os.utime(old, (hour_ago, hour_ago))
     second, _ = exports.files([answer])
     assert second is not None and Path(second).exists() and not old.exists()
+
+
+def test_html_nested_beyond_any_page_is_skipped_before_it_is_parsed(tmp_path: Path) -> None:
+    """Issue 25 (low): 100k nested tags took 31 s to parse (24 s here)."""
+    from rag.loaders.html import MAX_DEPTH, load_html, nesting_depth
+    from rag.models import Skipped
+
+    deep = tmp_path / "deep.html"
+    deep.write_text("<html><body>" + "<div>" * 100_000 + "ciao" + "</div>" * 100_000 + "</body></html>")
+    started = time.perf_counter()
+    skipped = load_html(deep)
+    assert isinstance(skipped, Skipped) and "nested 100,002 levels deep" in skipped.reason
+    assert time.perf_counter() - started < 10  # a hang guard (it took 24 s), not a speed goal
+    page = "<html><body><ul><li>uno<li>due</ul>" + "<p>testo" * 8000 + "<div><span>x</span></div></body></html>"
+    assert nesting_depth(page) == 4 < MAX_DEPTH  # tags left open by design do not count

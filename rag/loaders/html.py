@@ -33,6 +33,9 @@ def load_html(path: Path) -> Article | Skipped:
     html = decode_html(data, origin)
     if isinstance(html, Skipped):
         return html
+    depth = nesting_depth(html)
+    if depth > MAX_DEPTH:  # the parser's time grows with the square of it: 100k levels took 24 s
+        return Skipped(origin, f"HTML nested {depth:,} levels deep (over {MAX_DEPTH:,}): not a page to read")
     tree = LexborHTMLParser(html)
     text = readable_text(tree)
     if not text:
@@ -50,6 +53,31 @@ def load_html(path: Path) -> Article | Skipped:
         default_title=path.stem,
         decoded_as=None if _META_CHARSET.search(data[:4096]) else guessed_encoding(data),
     )
+
+
+#: Deeper than any page a person reads (a news page nests a few dozen levels).
+MAX_DEPTH = 5_000
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*?(/?)>")
+#: Never closed (void), or often left open (optional end tags): they do not deepen the count.
+_UNCOUNTED = frozenset([
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup",
+    "caption", "rb", "rt", "rtc", "rp",
+])  # fmt: skip
+
+
+def nesting_depth(html: str) -> int:
+    """The deepest nesting of (closed) elements, counted from the tags alone, before parsing."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(html):
+        if self_closing or name.lower() in _UNCOUNTED:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def decode_html(data: bytes, origin: str) -> str | Skipped:
