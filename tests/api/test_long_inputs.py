@@ -86,3 +86,25 @@ def test_a_pdf_that_expands_to_millions_of_characters_is_skipped_with_the_reason
     assert report["articles"] == 0, report
     (skip,) = report["skipped"]
     assert "its text expands to over" in skip["reason"] and "2.6 KB file" in skip["reason"], skip
+
+
+def test_a_job_can_be_cancelled_through_the_api(client: TestClient) -> None:
+    """Issue 25, item 12: `DELETE /api/jobs/{id}`; a queued job never runs, a running one stops after
+    its batch; an unknown id is a 404; a finished job is left as it is."""
+    rows = "".join(f'{{"id": "c{i}", "text": "Notizia {i}: piove a Trento da {i} ore."}}\n' for i in range(600))
+    first = client.post("/api/articles", files=[("files", ("a.jsonl", rows.encode()))]).json()["job_id"]
+    second = client.post("/api/articles", files=[("files", ("b.txt", b"Il ponte di Bolzano apre."))]).json()["job_id"]
+    assert client.delete(f"/api/jobs/{second}").json()["state"] == "cancelled"  # queued behind the first
+    cancelled = client.delete(f"/api/jobs/{first}").json()
+    assert cancelled["state"] in ("queued", "running", "cancelled"), cancelled
+    deadline = time.monotonic() + 120
+    while (job := client.get(f"/api/jobs/{first}").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert job["state"] == "cancelled" and job["error"], job
+    assert client.get(f"/api/jobs/{second}").json()["state"] == "cancelled"
+    assert client.delete("/api/jobs/nope").status_code == 404
+    total = client.get("/api/articles").json()["total"]
+    assert total < 2 + 600 + 1  # not everything was ingested, and b.txt never was
+    found = client.post("/api/search", json={"query": "ponte di Bolzano"}).json()
+    assert all("Bolzano" not in h["text"] for h in found["hits"])
