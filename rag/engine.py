@@ -5,6 +5,7 @@ CLI, API and UI are thin shells over :class:`Engine`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,19 +15,23 @@ from typing import TYPE_CHECKING, Any
 from haystack import Pipeline
 
 from rag import models as m
+from rag.answer import news, yes_no
 from rag.answer.checker import IndexChecker, index_checker
 from rag.answer.compose import Composer
 from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, resolve
 from rag.answer.lookup import CANDIDATES, build_lookup, compare_candidates, judge
+from rag.answer.periods import question_time
+from rag.answer.sources import read_first
 from rag.answer.verdict import Comparison, shipped_model
+from rag.answer.yes_no import is_yes_no
 from rag.article_locks import ArticleLocks
 from rag.embedding.configured import model_path
 from rag.errors import RagError, cancelled_in
 from rag.ids import point_id, sentence_id
 from rag.ingest import ingest_articles, ingest_paths, recover
-from rag.pipelines.ask import answer_inputs, build_answer_pipeline, reader_passages
+from rag.pipelines.ask import answer_inputs, build_answer_pipeline, make_reader_answerer, reader_passages, uses_reader
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import Settings
@@ -41,14 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 __all__ = ["Engine"]
-
-_SUMMARY_FIELDS = ("article_id", "title", "source", "date", "url", "language", "origin", "n_sentences", "n_chunks")
-
-
-def _summary(payload: dict[str, Any]) -> dict[str, Any]:
-    out = {k: payload.get(k) for k in _SUMMARY_FIELDS}
-    out["chars"] = len(payload.get("text") or "")
-    return out
 
 
 class Engine:
@@ -178,7 +175,7 @@ class Engine:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of article summaries (no text), in id order, and the offset of the next page."""
         page, next_offset = self.store.scroll("article", filters, limit=limit, offset=offset)
-        return [_summary(r.payload) for r in page], next_offset
+        return [m.article_summary(r.payload) for r in page], next_offset
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         """The stored article: text, metadata and its sentences' spans (for highlighting)."""
@@ -188,7 +185,7 @@ class Engine:
         p = page[0].payload
         spans = p.get("sentence_spans") or []
         return {
-            **_summary(p),
+            **m.article_summary(p),
             "text": p.get("text", ""),
             "sentences": [
                 {"sentence_id": sentence_id(article_id, i), "start": a, "end": b} for i, (a, b) in enumerate(spans)
@@ -223,7 +220,7 @@ class Engine:
             hits, evidence = out["evidence"]["hits"], out["evidence"]["evidence"]
             if (self.settings.retrieval.read_evidence if read is None else read) and hits:
                 terms = list(out["bm25"]["sparse_embedding"].indices)
-                evidence = self._read_first(query, hits, evidence, terms)
+                evidence = read_first(self.settings, self.doc_store, self.model, query, hits, evidence, terms)
         return m.SearchResult(
             query=query,
             language=out["language"]["language"],
@@ -233,21 +230,6 @@ class Engine:
             terms=list(out["bm25"]["sparse_embedding"].indices),
             notice=undated_notice(self.store, filters),
         )
-
-    def _read_first(
-        self, query: str, hits: list[m.SearchHit], evidence: list[m.EvidenceSentence], terms: list[int]
-    ) -> list[Any]:
-        """The evidence with the sentence that holds the reader's answer first (when it finds one)."""
-        from rag.pipelines.ask import make_reader_answerer, uses_reader
-
-        if not uses_reader(self.settings):
-            return evidence
-        found = make_reader_answerer(self.settings, self.doc_store, self.model).choose(query, hits, evidence, terms)
-        if found is None or found[1] < found[2]:
-            return evidence
-        c = found[0]
-        first = m.EvidenceSentence(hits[c.hit].article_id, c.sentence_id, c.start, c.end, c.text, score=found[1])
-        return [first, *[ev for ev in evidence if ev.sentence_id != c.sentence_id]]
 
     def cite(self, claim: str, *, top_k: int = 5, filters: m.Filters | None = None) -> list[m.CiteHit]:
         return self.lookup(claim, top_k=top_k, filters=filters).citations
@@ -317,12 +299,11 @@ class Engine:
         started = time.perf_counter()
         kind = choose_answerer(self.settings, answerer)
         standalone = resolve(question, conversation)
-        found = self.search(
-            standalone,
-            top_k=max(self.settings.answer.top_k, reader_passages(self.settings)),
-            filters=filters,
-            read=False,
+        qt = question_time(standalone)  # a period is a constraint on the evidence's time, not words to find
+        search = functools.partial(
+            self.search, top_k=max(self.settings.answer.top_k, reader_passages(self.settings)), read=False
         )
+        found, lacking = news.focus_period(search, search(standalone, filters=filters), standalone, qt, filters)
         language = found.language
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
         translate = language == "en" and self.settings.retrieval.corpus_language == "it"
@@ -330,6 +311,10 @@ class Engine:
         composer = Composer(
             question, standalone, language, self.article_text, conversation, translate, started, timings
         )
+        if kind == "extractive" and is_yes_no(standalone):  # "Sì [1]" / "No: …" by citation lookup's verdict
+            said = yes_no.answer(standalone, lambda c: self.lookup(c, filters=filters), composer.finish, language)
+            if said is not None:
+                return news.finish(said, qt, lacking, False, language, conversation)
         t0 = time.perf_counter()
         stream = None
         if on_token is not None and kind != "extractive":
@@ -352,6 +337,8 @@ class Engine:
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
         )
+        if qt.period is not None and "gate" in inputs:
+            inputs["gate"]["focus_question"] = question_time(question).rest
         notice = None
         try:
             if kind == "local":
@@ -380,10 +367,17 @@ class Engine:
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
         dated = dated_evidence(standalone, claims, evidence, self.cite_candidates)
+        differ = False
+        if dated is None:  # what each of the top articles says: the latest answers, or they differ
+            reader = (
+                make_reader_answerer(self.settings, self.doc_store, self.model) if uses_reader(self.settings) else None
+            )
+            differ, claims, evidence = news.compare_reports(reader, standalone, found, qt, claims, evidence)
         if dated is not None:  # "when?" answered by the date of the article whose sentence states the event
             result = composer.finish_dated(evidence, dated, kind)
         else:
             result = composer.finish(claims, reason, evidence, kind)
+        result = news.finish(result, qt, lacking, differ, language, conversation)
         if found.notice:
             notice = f"{notice} {found.notice}" if notice else found.notice
         result.notice = notice

@@ -140,6 +140,25 @@ class Claim:
 
 
 @dataclass
+class AsOf:
+    """When and by whom the report an answer cites was published (its article's date and outlet)."""
+
+    date: str | None
+    source: str | None
+    citation: int
+
+
+@dataclass
+class SourceValue:
+    """One value the archive's reports give for the question, with its report."""
+
+    value: str
+    citation: int
+    source: str | None
+    date: str | None
+
+
+@dataclass
 class AnswerResult:
     question: str
     answer: str
@@ -167,6 +186,17 @@ class AnswerResult:
         Field(
             description="on an abstention: the closest sentences search found, not enough to answer (never "
             "support: their support is empty); empty when the service answered"
+        ),
+    ] = field(default_factory=list)
+    as_of: Annotated[
+        AsOf | None,
+        Field(description="the date and outlet of the report the answer cites (null for an abstention)"),
+    ] = None
+    sources_differ: Annotated[
+        list[SourceValue],
+        Field(
+            description="when reports close in time give different values for the question: each value with its "
+            "citation, outlet and date (the answer then names them all); empty otherwise"
         ),
     ] = field(default_factory=list)
 
@@ -363,3 +393,13 @@ class IngestReport:
         self.near_duplicates.extend(other.near_duplicates)
         self.decoded.extend({**d, "origin": origin(d.get("origin", ""))} for d in other.decoded)
         self.resumed.extend(other.resumed)
+
+
+SUMMARY_FIELDS = ("article_id", "title", "source", "date", "url", "language", "origin", "n_sentences", "n_chunks")
+
+
+def article_summary(payload: dict[str, Any]) -> dict[str, Any]:
+    """An article record's summary fields (no text), with its length in characters."""
+    out = {k: payload.get(k) for k in SUMMARY_FIELDS}
+    out["chars"] = len(payload.get("text") or "")
+    return out

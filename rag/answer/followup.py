@@ -1,4 +1,8 @@
-"""Follow-up questions ("and in Iraq?") resolved against the previous turn of a conversation."""
+"""Follow-up questions ("and in Iraq?") resolved against the previous turn of a conversation: rewritten
+as a standalone question, the previous one with the new part put in place of the part it replaces
+("How many US troops are in Syria?" + "And in Iraq?" -> "How many US troops are in Iraq?"), not glued
+on. What it replaces, in order: a period ("E nel 2023?"), a place or name after the same preposition
+("in Iraq"), the thing counted ("Quanti morti…?" + "E i feriti?"), the last name; else it is glued."""
 
 from __future__ import annotations
 
@@ -39,8 +43,50 @@ def is_followup(question: str) -> bool:
     return bool(_CONNECTIVE.match(question)) or len(question.split()) <= SHORT_WORDS
 
 
+_PREPOSITION = re.compile(
+    r"^(?:in|at|for|from|on|nel|nella|nello|negli|nelle|in|a|ad|per|da|di|del|della|su|sul|sulla)\s+(.+)$",
+    re.IGNORECASE,
+)
+_COUNTED = re.compile(r"\b(how many|how much|quant[ioae])\s+([\w'’]+)", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:the|i|gli|le|il|lo|la|l'|l’)\s*", re.IGNORECASE)
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)*")
+
+
+def rewrite(previous: str, followup: str) -> str:
+    """``followup`` as a standalone question, from ``previous`` (see the module's docstring)."""
+    from rag.answer.periods import question_time
+
+    part = _CONNECTIVE.sub("", followup).strip(" ?¿!.,")
+    if not part:
+        return previous
+    prev_time, new_time = question_time(previous), question_time(part)
+    if new_time.period is not None:
+        if prev_time.period is not None:
+            label = new_time.period.label
+            if not re.search(r"\d{4}", label):  # "E a settembre?" after "… nel maggio 2023?": that year's
+                label = f"{label} {prev_time.period.start.year}"
+            return previous.replace(prev_time.period.label, label, 1)
+        return f"{previous.rstrip(' ?')} {part}?"
+    prep = _PREPOSITION.match(part)
+    if prep:
+        word = part.split()[0]
+        m = re.search(rf"\b{re.escape(word)}\s+((?:[A-ZÀ-Ý][\w'’-]*\s*)+)", previous, re.IGNORECASE)
+        if m:
+            named = m.group(1).rstrip()
+            return previous[: m.start(1)] + prep.group(1) + previous[m.start(1) + len(named) :]
+    counted = _COUNTED.search(previous)
+    if counted and len(part.split()) <= 3 and not _NAME.search(part):
+        noun = _ARTICLE.sub("", part)
+        return previous[: counted.start(2)] + noun + previous[counted.end(2) :]
+    names, new_names = _NAME.findall(previous), _NAME.findall(" " + part)
+    if names and new_names:
+        i = previous.rfind(names[-1])
+        return previous[:i] + new_names[0] + previous[i + len(names[-1]) :]
+    return f"{previous} {followup.strip()}"
+
+
 def resolve(question: str, conversation: Conversation | None) -> str:
-    """The question to search for: a follow-up joined to the previous standalone question."""
+    """The question to search for: a follow-up rewritten from the previous standalone question."""
     if conversation is None or not conversation.turns or not is_followup(question):
         return question
-    return f"{conversation.turns[-1].standalone} {question.strip()}"
+    return rewrite(conversation.turns[-1].standalone, question)

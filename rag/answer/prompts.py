@@ -83,6 +83,24 @@ def article_date_text(language: str, date: str) -> str:
     return ARTICLE_DATE.get(language, ARTICLE_DATE["en"]).format(date=date)
 
 
+#: News answers (rag/answer/news.py): when and by whom, a period the archive lacks, sources that differ.
+AS_OF = {"it": "al {date}", "en": "as of {date}"}
+UNDATED = {"it": "senza data", "en": "undated"}
+NO_PERIOD = {
+    "it": "nell'archivio nulla è datato {period}",
+    "en": "nothing in the archive is dated {period}",
+}
+NEAREST_PERIOD = {"it": "il più vicino: {when}{who}, {value} [1]", "en": "the nearest: {when}{who}, {value} [1]"}
+SOURCES_DIFFER = {"it": "Le fonti divergono: {values}", "en": "Sources differ: {values}"}
+#: Yes/no questions, answered by citation lookup's verdict on the question made a claim.
+YES = {"it": "Sì", "en": "Yes"}
+NO = {"it": "No, l'articolo dice", "en": "No: the article says"}
+
+
+def news_text(table: dict[str, str], language: str, **values: str) -> str:
+    return table.get(language, table["en"]).format(**values)
+
+
 def abstain_text(language: str) -> str:
     return ABSTAIN.get(language, ABSTAIN["en"])
 

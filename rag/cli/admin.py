@@ -168,8 +168,18 @@ def _answerer_list(value: str) -> str:
 
 @command(name="eval")
 def eval_cmd(
-    corpus: Annotated[Path, typer.Option("--corpus", exists=True, dir_okay=False, help="corpus.jsonl")],
-    questions: Annotated[Path, typer.Option("--questions", exists=True, dir_okay=False, help="questions.jsonl")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", exists=True, dir_okay=False, help="corpus.jsonl (SQuAD-it style)")
+    ] = None,
+    questions: Annotated[
+        Path | None, typer.Option("--questions", exists=True, dir_okay=False, help="questions.jsonl")
+    ] = None,
+    news: Annotated[
+        Path | None,
+        typer.Option(
+            "--news", exists=True, file_okay=False, help="a news benchmark folder (articles.jsonl, questions.jsonl)"
+        ),
+    ] = None,
     lang: Annotated[Literal["it", "en", "both"], typer.Option("--lang", help="it | en | both")] = "both",
     index: IndexOpt = None,
     peers: Annotated[bool, typer.Option("--peers/--no-peers", help="also run BM25, dense and naive RRF")] = True,
@@ -204,11 +214,21 @@ def eval_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Retrieval evaluation on SQuAD-it style data (R@1/5/10, MRR@10, sentence hits) and, with
-    --answers, answer quality, citation recall/precision, abstention and latency per answerer."""
+    --answers, answer quality, citation recall/precision, abstention and latency per answerer. With
+    --news DIR: the news benchmark (right, wrong, needless and right abstentions per kind and language)."""
     from rag.eval.retrieval import run_eval
 
-    langs: list[str] = ["it", "en"] if lang == "both" else [lang]
     kinds = answerers.split(",")
+    if news is not None:
+        from rag.eval.news import format_news_table, run_news_eval
+
+        news_report = run_news_eval(settings_for(index), news, kinds, say=err.print)
+        dump(news_report) if json_out else out.print(format_news_table(news_report))
+        return
+    if corpus is None or questions is None:
+        raise typer.BadParameter("give --corpus and --questions (SQuAD-it style), or --news DIR")
+
+    langs: list[str] = ["it", "en"] if lang == "both" else [lang]
     report = run_eval(
         settings_for(index),
         corpus,

@@ -1,0 +1,164 @@
+"""Time in news questions and evidence: the period a question asks about, and the time of a sentence.
+
+- A question's period ("in September 2020", "nel 2023", "a dicembre 2022", "last year") is read with
+  ``dateparser`` (English and Italian), with its granularity (day, month or year): a constraint on
+  the evidence's time, never a word a sentence must contain. "Now", "currently", "oggi", "attualmente"
+  ask for the latest the archive holds (:attr:`QuestionTime.latest`), not for today's date.
+- A sentence's time is the date it states ("nel gennaio 2020 un attacco…" in a 2024 article is
+  January 2020), else its article's date; a sentence of an undated article that states none has no
+  time: it is neither inside nor outside a period.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from rag.answer.verdict import values
+
+#: Words asking for the latest the archive holds.
+_LATEST = re.compile(
+    r"\b(?:now|currently|current|today|at present|presently|these days|latest|most recent|"
+    r"oggi|adesso|ora|attualmente|attuale|al momento|in questo momento|ultim[oaie])\b",
+    re.IGNORECASE,
+)
+#: A period found by dateparser must name a year or a month, or be a relative one we read as such.
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre"
+)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+#: A month without a year counts only after a word that makes it a time ("in May", not "may win").
+_MONTH_ONLY = re.compile(
+    rf"\b(?:in|a|ad|nel|di|del|during|durante|since|dal|entro|last|this|scorso|\d{{1,2}})\s+(?:{_MONTHS})\b",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(r"\b(?:last|this|next|scors[oa]|quest[oa]|prossim[oa])\b", re.IGNORECASE)
+#: "early", "late", "inizio", "fine" narrow a period to its first or last third.
+_EARLY = re.compile(r"\b(?:early|beginning of|start of|inizio|primi|inizi)\b", re.IGNORECASE)
+_LATE = re.compile(r"\b(?:late|end of|fine|ultimi|finire)\b", re.IGNORECASE)
+
+
+#: What is left dangling where the period's words were taken out ("in Iraq in early ?").
+_DANGLING = re.compile(
+    r"\s+(?:in|nel|nell'|a|ad|di|del|during|durante|at|on|early|late|inizio|fine|all'|alla|agli|ai)\s*(?=[?.!,]|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    label: str  # as the question or sentence said it ("September 2020", "2023-05-04")
+
+    def contains(self, other: Period) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def overlaps(self, other: Period) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def distance(self, other: Period) -> int:
+        """Days between the two periods (0 when they overlap)."""
+        if self.overlaps(other):
+            return 0
+        return min(abs((self.start - other.end).days), abs((other.start - self.end).days))
+
+    def iso(self) -> tuple[str, str]:
+        return self.start.isoformat(), self.end.isoformat()
+
+
+@dataclass(frozen=True)
+class QuestionTime:
+    period: Period | None = None
+    latest: bool = False
+    #: the question without the words that named the period (what retrieval's focus needs to find)
+    rest: str = ""
+
+
+def _span(year: int, month: int | None = None, day: int | None = None) -> tuple[date, date]:
+    if day is not None and month is not None:
+        d = date(year, month, day)
+        return d, d
+    if month is not None:
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _narrow(start: date, end: date, text: str) -> tuple[date, date]:
+    """ "early September 2020" is its first third; "late 2023" its last third."""
+    days = (end - start).days
+    if days < 10:
+        return start, end
+    if _EARLY.search(text):
+        return start, date.fromordinal(start.toordinal() + days // 3)
+    if _LATE.search(text):
+        return date.fromordinal(end.toordinal() - days // 3), end
+    return start, end
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["it", "en"], settings={"PREFER_DAY_OF_MONTH": "first"})
+
+
+def question_time(question: str) -> QuestionTime:
+    """The period a question asks about (if any), whether it asks for the latest, and the question
+    without the period's words."""
+    from dateparser.search import search_dates
+
+    found = search_dates(question, languages=["it", "en"], settings={"PREFER_DAY_OF_MONTH": "first"}) or []
+    for text, _when in found:
+        i = question.find(text)
+        context = question[max(0, i - 12) : i + len(text)] if i >= 0 else text
+        if not (_YEAR.search(text) or _MONTH_ONLY.search(context) or _RELATIVE.search(text)):
+            continue  # "may win", "ore", a bare number: not a period
+        data = _parser().get_date_data(text)
+        when, grain = data.date_obj, data.period
+        if when is None:
+            continue
+        if grain == "year":
+            start, end = _span(when.year)
+        elif grain == "month":
+            start, end = _span(when.year, when.month)
+        else:
+            start, end = _span(when.year, when.month, when.day)
+        before = question[max(0, i - 20) : i] if i >= 0 else ""
+        start, end = _narrow(start, end, before + " " + text)
+        rest = (question[:i] + " " + question[i + len(text) :]) if i >= 0 else question
+        while (shorter := _DANGLING.sub("", rest)) != rest:
+            rest = shorter
+        return QuestionTime(Period(start, end, text.strip()), False, " ".join(rest.split()).replace(" ?", "?"))
+    return QuestionTime(None, bool(_LATEST.search(question)), question)
+
+
+def sentence_period(text: str, article_date: str | None) -> Period | None:
+    """A sentence's time: the first date it states (the whole month or year when it names no day),
+    else its article's date, else none."""
+    for v in values(text):
+        if v.kind != "date":
+            continue
+        parts = v.key.split("-")
+        try:
+            year = int(parts[0]) if parts[0] else (int(article_date[:4]) if article_date else 0)
+            if not year:
+                continue
+            month = int(parts[1]) if len(parts) > 1 else None
+            day = int(parts[2]) if len(parts) > 2 else None
+            start, end = _span(year, month, day)
+        except (ValueError, IndexError):
+            continue
+        return Period(start, end, v.text)
+    if article_date:
+        try:
+            d = date.fromisoformat(article_date[:10])
+        except ValueError:
+            return None
+        return Period(d, d, d.isoformat())
+    return None

@@ -1,0 +1,65 @@
+"""Yes/no questions, answered by citation lookup's verdict (rag/answer/verdict.py) on the question
+made a claim: "Did the council approve the budget?" is looked up as "the council approve the budget".
+*Supported* answers "Yes [1]", *conflicts* "No: the article says «…» [1]" (the sentence that states it
+otherwise, cited), *not found* abstains. The extractive answerer has no span to give for these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from rag.answer import prompts
+from rag.answer.evidence import Evidence
+from rag.answer.spans import needs_reasoning
+from rag.answer.verify import DraftClaim
+from rag.models import AnswerResult, CiteLookup, EvidenceSentence
+
+_ASKING = re.compile(
+    r"\b(?:how|what|who|whom|whose|when|where|which|why|quant[oaie]?|chi|cosa|che cosa|quando|dove|qual[ei]?|"
+    r"come|perché|perche)\b",
+    re.IGNORECASE,
+)
+_AUXILIARY = re.compile(
+    r"^\s*(?:is it true that|è vero che|did|does|do|is|are|was|were|has|have|had|can|could|will|would)\s+",
+    re.IGNORECASE,
+)
+#: Below this probability the verdict does not answer yes or no.
+MIN_PROBABILITY = 0.5
+
+
+def is_yes_no(question: str) -> bool:
+    """A question without an interrogative word ("Il Comune ha approvato il bilancio?") or one opening
+    with an auxiliary ("Did …?", "È …?")."""
+    if needs_reasoning(question) == "yes/no":
+        return True
+    q = question.strip()
+    return q.endswith("?") and len(q.split()) >= 3 and not _ASKING.search(q) and needs_reasoning(q) is None
+
+
+def as_claim(question: str) -> str:
+    return _AUXILIARY.sub("", question.strip()).rstrip(" ?¿").strip()
+
+
+def answer(
+    question: str, lookup: Callable[[str], CiteLookup], finish: Callable[..., AnswerResult], language: str
+) -> AnswerResult | None:
+    """The yes/no answer, composed by ``finish`` (the engine's Composer.finish), or None when the verdict
+    says neither (then the usual path abstains or answers)."""
+    found = lookup(as_claim(question))
+    if not found.citations or found.verdict == "not_found" or found.probability < MIN_PROBABILITY:
+        return None
+    hit = found.citations[0]
+    sentence = EvidenceSentence(hit.article_id, hit.sentence_id, hit.start, hit.end, hit.quote, hit.score)
+    evidence: list[Any] = [Evidence(sentence, hit.title, hit.source, hit.date, hit.url)]
+    table = prompts.YES if found.verdict == "supported" else prompts.NO
+    word = prompts.news_text(table, language)
+    claim = DraftClaim(hit.quote, 0, None, ["verdict"])
+    result = finish([claim], None, evidence, "extractive")
+    if result.abstained or not result.claims:
+        return None
+    marks = "".join(f"[{n}]" for n in result.claims[0].citations)
+    result.claims[0].rendered = word if found.verdict == "supported" else f"{word} «{hit.quote}»"
+    result.answer = f"{result.claims[0].rendered} {marks}"
+    return result
