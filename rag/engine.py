@@ -22,7 +22,7 @@ from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, resolve
 from rag.answer.lookup import CANDIDATES, build_lookup, compare_candidates, judge
-from rag.answer.periods import question_time
+from rag.answer.periods import QuestionTime, question_time
 from rag.answer.sources import read_first
 from rag.answer.verdict import Comparison, shipped_model
 from rag.answer.yes_no import is_yes_no
@@ -314,7 +314,7 @@ class Engine:
         if kind == "extractive" and is_yes_no(standalone):  # "Sì [1]" / "No: …" by citation lookup's verdict
             said = yes_no.answer(standalone, lambda c: self.lookup(c, filters=filters), composer.finish, language)
             if said is not None:
-                return news.finish(said, qt, lacking, False, language, conversation)
+                return news.finish(said, QuestionTime(), False, False, language, conversation)
         t0 = time.perf_counter()
         stream = None
         if on_token is not None and kind != "extractive":

@@ -38,7 +38,35 @@ def answer_html(result: dict[str, Any]) -> str:
         return (
             f"<div class='answer abstain' data-abstained='true'><b>{escape(result['answer'])}</b>{reason}{notice}</div>"
         )
-    return f"<div class='answer'>{_claims_html(result)}{notice}</div>"
+    body = "" if result.get("sources_differ") else _claims_html(result)  # the values are listed below instead
+    return f"<div class='answer'>{body}{_when_html(result)}{notice}</div>"
+
+
+def _when_html(result: dict[str, Any]) -> str:
+    """As of when and by whom (the cited report), or that the sources differ."""
+    it = result.get("language") == "it"
+    differ = result.get("sources_differ") or []
+    if differ:
+        label = "Le fonti divergono" if it else "Sources differ"
+        items = " · ".join(
+            f"{escape(str(v['value']))} {_chip(v['citation'])}"
+            + (
+                f" ({escape(', '.join(x for x in (v.get('source'), v.get('date')) if x))})"
+                if v.get("source") or v.get("date")
+                else ""
+            )
+            for v in differ
+        )
+        return f"<div class='sources-differ' role='note'><b>{label}:</b> {items}</div>"
+    when = result.get("as_of")
+    if not when:
+        return ""
+    said = ", ".join(x for x in (when.get("date"), when.get("source")) if x)
+    return (
+        f"<div class='as-of'>{'al' if it else 'as of'} {escape(said)}</div>"
+        if when.get("date")
+        else (f"<div class='as-of'>{escape(said)}</div>")
+    )
 
 
 def _chip(n: int) -> str:

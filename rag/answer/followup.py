@@ -48,6 +48,9 @@ _PREPOSITION = re.compile(
     re.IGNORECASE,
 )
 _COUNTED = re.compile(r"\b(how many|how much|quant[ioae])\s+([\w'’]+)", re.IGNORECASE)
+_OWN_QUESTION = re.compile(
+    r"\b(?:how|what|who|when|where|which|why|quant[oaie]?|chi|cosa|quando|dove|qual[ei]?|come|perché)\b", re.IGNORECASE
+)
 _ARTICLE = re.compile(r"^(?:the|i|gli|le|il|lo|la|l'|l’)\s*", re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)*")
 
@@ -59,6 +62,9 @@ def rewrite(previous: str, followup: str) -> str:
     part = _CONNECTIVE.sub("", followup).strip(" ?¿!.,")
     if not part:
         return previous
+    if _OWN_QUESTION.search(part) and len(part.split()) >= 4:  # a question of its own, about the same story
+        context = [n for n in _NAME.findall(previous) if n not in part]
+        return f"{part[0].upper()}{part[1:]}? ({' '.join(context)})" if context else f"{part}?"
     prev_time, new_time = question_time(previous), question_time(part)
     if new_time.period is not None:
         if prev_time.period is not None:

@@ -44,8 +44,8 @@ def merge(first: SearchResult, second: SearchResult) -> SearchResult:
             seen.add(ev.sentence_id)
             evidence.append(ev)
     terms = first.terms or second.terms
-    return replace(
-        second, hits=list(hits.values()), evidence=evidence, terms=terms, seconds=first.seconds + second.seconds
+    return replace(  # the first's language and notice: it is the search as asked
+        first, hits=list(hits.values()), evidence=evidence, terms=terms, seconds=first.seconds + second.seconds
     )
 
 
@@ -54,22 +54,23 @@ def evidence_period(ev: Evidence) -> Period | None:
 
 
 def _where(period: Period, when: Period | None) -> str:
-    return "undated" if when is None else ("inside" if period.overlaps(when) else "outside")
+    return "undated" if when is None else ("inside" if period.covers(when) else "outside")
 
 
 def focus_period(
     search: Callable[..., SearchResult], found: SearchResult, question: str, qt: QuestionTime, filters: Filters | None
 ) -> tuple[SearchResult, bool]:
-    """For a question with a period: ``found`` joined with a search within the period's article dates,
-    then without the dated hits and sentences outside the period (a sentence's time is the date it
-    states, else its article's). Returns it and whether the archive lacks the period (then nothing is
-    left and ``found`` comes back whole: the answer from it becomes the abstention that names it)."""
+    """For a question with a period: ``found`` joined with a search within the period's article dates
+    (for the question without its period's words: the dates say it), then without the dated hits and
+    sentences outside the period (a sentence's time is the date it states, else its article's).
+    Returns it and whether the archive lacks the period (then nothing is left and ``found`` comes back
+    whole: the answer from it becomes the abstention that names it)."""
     period = qt.period
     if period is None:
         return found, False
     narrowed = within(filters, period)
     if narrowed is not None:
-        found = merge(search(question, filters=narrowed), found)
+        found = merge(found, search(qt.rest or question, filters=narrowed))  # the question's own ranking first
     dates = {h.article_id: h.date for h in found.hits}
     keep_sentences = [
         ev for ev in found.evidence if _where(period, sentence_period(ev.text, dates.get(ev.article_id))) != "outside"
@@ -130,7 +131,7 @@ def finish(
         qt.period is not None
         and cited is not None
         and (when := sentence_period(cited.quote, cited.date)) is not None
-        and not qt.period.overlaps(when)
+        and not qt.period.covers(when)
     )
     if qt.period is not None and (lacking or outside):
         result = missing_period(result, qt, language)

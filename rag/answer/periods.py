@@ -50,14 +50,23 @@ _DANGLING = re.compile(
 )
 
 
+#: Days a report may come after what it reports ("ieri…", "sabato…" aside: those are read).
+LAG_DAYS = 3
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
     end: date  # inclusive
     label: str  # as the question or sentence said it ("September 2020", "2023-05-04")
+    #: the article's date, the sentence stating none: when it was reported, which is a few days after
+    reported: bool = False
 
-    def contains(self, other: Period) -> bool:
-        return self.start <= other.start and other.end <= self.end
+    def covers(self, when: Period) -> bool:
+        """Whether ``when`` lies in this period; a report's date may come up to :data:`LAG_DAYS` after it."""
+        if when.reported:
+            return self.start <= when.start <= date.fromordinal(self.end.toordinal() + LAG_DAYS)
+        return self.overlaps(when)
 
     def overlaps(self, other: Period) -> bool:
         return self.start <= other.end and other.start <= self.end
@@ -138,9 +147,39 @@ def question_time(question: str) -> QuestionTime:
     return QuestionTime(None, bool(_LATEST.search(question)), question)
 
 
+_WEEKDAYS = (
+    "lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
+#: A day said relative to the article's date: "ieri", "l'altro ieri", "lunedì (scorso)", "yesterday".
+_RELATIVE_DAY = re.compile(
+    rf"\b(?:l'altro\s+ieri|l’altro\s+ieri|ieri|yesterday|(?:last\s+)?(?:{_WEEKDAYS}))\b", re.IGNORECASE
+)
+
+
+def _relative_day(text: str, article_date: str) -> Period | None:
+    m = _RELATIVE_DAY.search(text)
+    if m is None:
+        return None
+    try:
+        base = date.fromisoformat(article_date[:10])
+    except ValueError:
+        return None
+    word = m.group().lower()
+    if "altro" in word:
+        day = date.fromordinal(base.toordinal() - 2)
+    elif word in ("ieri", "yesterday"):
+        day = date.fromordinal(base.toordinal() - 1)
+    else:  # the last such weekday before the article's date
+        names = _WEEKDAYS.split("|")
+        target = names.index(word.split()[-1]) % 7
+        back = (base.weekday() - target) % 7 or 7
+        day = date.fromordinal(base.toordinal() - back)
+    return Period(day, day, day.isoformat())
+
+
 def sentence_period(text: str, article_date: str | None) -> Period | None:
-    """A sentence's time: the first date it states (the whole month or year when it names no day),
-    else its article's date, else none."""
+    """A sentence's time: the first date it states (the whole month or year when it names no day), or
+    the day it names relative to its article's date ("ieri"), else its article's date, else none."""
     for v in values(text):
         if v.kind != "date":
             continue
@@ -155,10 +194,12 @@ def sentence_period(text: str, article_date: str | None) -> Period | None:
         except (ValueError, IndexError):
             continue
         return Period(start, end, v.text)
+    if article_date and (relative := _relative_day(text, article_date)) is not None:
+        return relative
     if article_date:
         try:
             d = date.fromisoformat(article_date[:10])
         except ValueError:
             return None
-        return Period(d, d, d.isoformat())
+        return Period(d, d, d.isoformat(), reported=True)
     return None

@@ -29,10 +29,14 @@ from rag.answer.verdict import values
 from rag.answer.verify import DraftClaim
 from rag.models import EvidenceSentence, SearchHit
 
-#: Reports this close to the most recent one count as the same moment: their values should agree.
-WINDOW_DAYS = 31
-#: Articles read for their own answer (besides the one the answer came from).
-ARTICLES = 4
+#: Reports this close to the most recent one count as the same moment (the same day's news, or the
+#: next day's): their values should agree. Farther apart, a figure has changed.
+WINDOW_DAYS = 2
+#: Articles read for their own answer, at most (those whose best sentence is close to the question).
+ARTICLES = 6
+#: A report counts when its sentence is about as close to the question as the best evidence: at most
+#: this much below it in cosine similarity (the same question about another event is farther).
+CLOSE = 0.05
 _WORD = re.compile(r"\w+")
 
 
@@ -46,9 +50,43 @@ class Report:
     confidence: float
 
 
+_UNITS = [
+    "zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove", "dieci", "undici", "dodici",
+    "tredici", "quattordici", "quindici", "sedici", "diciassette", "diciotto", "diciannove", "venti",
+]  # fmt: skip
+_UNITS_EN = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+]  # fmt: skip
+_TENS = {"trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80, "novanta": 90}
+_TENS_EN = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_WORDS = {w: i for i, w in enumerate(_UNITS)} | {w: i for i, w in enumerate(_UNITS_EN)} | _TENS | _TENS_EN
+_WORDS |= {"una": 1, "un": 1, "cento": 100, "mille": 1000, "hundred": 100, "thousand": 1000}
+_WORDS |= {
+    f"{w}mila": n * 1000 for w, n in [*zip(_UNITS[2:11], range(2, 11), strict=True), ("venti", 20), ("cento", 100)]
+}
+#: "una trentina" is about thirty: a value of its own, not 30.
+_ABOUT = {"decina": 10, "dozzina": 12, "quindicina": 15, "ventina": 20, "trentina": 30, "quarantina": 40,
+          "cinquantina": 50, "sessantina": 60, "settantina": 70, "ottantina": 80, "novantina": 90,
+          "centinaio": 100, "migliaio": 1000}  # fmt: skip
+
+
+def _word_number(text: str) -> str | None:
+    words = [w.lower() for w in _WORD.findall(text)]
+    for i, w in enumerate(words):
+        if w in _ABOUT and i and words[i - 1] in ("una", "un"):
+            return f"~{_ABOUT[w]}"
+    for w in words:
+        if w in _WORDS and w not in ("una", "un", "uno", "one"):
+            return str(_WORDS[w])
+    return None
+
+
 def value_key(text: str) -> str:
-    """What two values must share to be one: their numbers (any notation), else their words."""
+    """What two values must share to be one: their numbers (any notation: "sette" is 7), else their words."""
     numbers = [v.key for v in values(text) if v.kind in ("number", "date")]
+    if not numbers and (said := _word_number(text)) is not None:
+        return said
     if numbers:
         return " ".join(numbers)
     return " ".join(w.lower() for w in _WORD.findall(text))
@@ -63,6 +101,8 @@ def reports(
     for h in hits:
         if h.article_id not in order:
             order.append(h.article_id)
+    similarity = {s.sentence_id: s.similarity for s in scored if s.similarity is not None}
+    best = max(similarity.values(), default=0.0)
     out: list[Report] = []
     for article_id in order[:ARTICLES]:
         own = [h for h in hits if h.article_id == article_id]
@@ -77,6 +117,8 @@ def reports(
         a += len(cand.text[a:b]) - len(cand.text[a:b].lstrip())
         if not any(ch.isalnum() for ch in text) or denial(cand.text, a, a + len(text)):
             continue
+        if similarity.get(cand.sentence_id, 0.0) < best - CLOSE:
+            continue  # a sentence about something else that the reader still answers from
         hit = own[0]
         sentence = EvidenceSentence(article_id, cand.sentence_id, cand.start, cand.end, cand.text, 0.0, confidence)
         ev = Evidence(sentence, hit.title, hit.source, hit.date, hit.url)
@@ -94,7 +136,7 @@ class Decision:
 
 def decide(found: list[Report], qt: QuestionTime) -> Decision:
     if qt.period is not None:
-        found = [r for r in found if r.period is None or qt.period.overlaps(r.period)]
+        found = [r for r in found if r.period is None or qt.period.covers(r.period)]
     dated = [r for r in found if r.period is not None]  # an undated report cannot be placed in time
     if len({r.key for r in dated}) <= 1:
         return Decision()

@@ -18,7 +18,7 @@ from rag.models import AnswerResult, CiteLookup, EvidenceSentence
 
 _ASKING = re.compile(
     r"\b(?:how|what|who|whom|whose|when|where|which|why|quant[oaie]?|chi|cosa|che cosa|quando|dove|qual[ei]?|"
-    r"come|perché|perche)\b",
+    r"come|perché|perche|in che|a che|di che|da che|che anno|che giorno|che mese|che ora)\b",
     re.IGNORECASE,
 )
 _AUXILIARY = re.compile(
@@ -27,11 +27,21 @@ _AUXILIARY = re.compile(
 )
 #: Below this probability the verdict does not answer yes or no.
 MIN_PROBABILITY = 0.5
+#: A question that compares ("more than ten", "fell compared with 2023") needs reasoning the verdict,
+#: which matches a claim's words and values, cannot do: left to the usual path (which abstains).
+_COMPARES = re.compile(
+    r"\b(?:more|less|fewer|over|under|above|below|exceed\w*|rise|rose|fall|fell|increase\w*|decrease\w*|"
+    r"più|meno|oltre|sotto|sopra|superato|supera\w*|salit\w*|sces\w*|aumentat\w*|diminuit\w*|calat\w*|"
+    r"compared|rispetto|than)\b",
+    re.IGNORECASE,
+)
 
 
 def is_yes_no(question: str) -> bool:
     """A question without an interrogative word ("Il Comune ha approvato il bilancio?") or one opening
     with an auxiliary ("Did …?", "È …?")."""
+    if _COMPARES.search(question):
+        return False
     if needs_reasoning(question) == "yes/no":
         return True
     q = question.strip()

@@ -116,6 +116,7 @@ def run_news_eval(
                         "outcome": outcome(q, result),
                         "differ": bool(result.get("sources_differ")),
                         "answer": result["answer"],
+                        "claims": [c["text"] for c in result["claims"]],
                         "ms": round(1000 * (time.perf_counter() - t0), 1),
                     }
                 )
