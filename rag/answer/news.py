@@ -63,8 +63,9 @@ def focus_period(
     """For a question with a period: ``found`` joined with a search within the period's article dates
     (for the question without its period's words: the dates say it), then without the dated hits and
     sentences outside the period (a sentence's time is the date it states, else its article's).
-    Returns it and whether the archive lacks the period (then nothing is left and ``found`` comes back
-    whole: the answer from it becomes the abstention that names it)."""
+    Returns it and whether the archive lacks the period: the evidence holds dated reports, none of them
+    inside it (then ``found`` comes back whole, and the answer from it becomes the abstention that names
+    the period and what the nearest report says; undated evidence alone cannot tell a period)."""
     period = qt.period
     if period is None:
         return found, False
@@ -72,11 +73,13 @@ def focus_period(
     if narrowed is not None:
         found = merge(found, search(qt.rest or question, filters=narrowed))  # the question's own ranking first
     dates = {h.article_id: h.date for h in found.hits}
-    keep_sentences = [
-        ev for ev in found.evidence if _where(period, sentence_period(ev.text, dates.get(ev.article_id))) != "outside"
-    ]
-    if not keep_sentences:
+    where = {
+        ev.sentence_id: _where(period, sentence_period(ev.text, dates.get(ev.article_id))) for ev in found.evidence
+    }
+    places = set(where.values())
+    if "inside" not in places and "outside" in places:  # dated reports, none of them of this period
         return found, True
+    keep_sentences = [ev for ev in found.evidence if where[ev.sentence_id] != "outside"]
     kept_ids = {ev.sentence_id for ev in keep_sentences}
     hits = []
     for h in found.hits:
@@ -135,6 +138,10 @@ def finish(
     )
     if qt.period is not None and (lacking or outside):
         result = missing_period(result, qt, language)
+    elif qt.period is not None and result.abstained:  # reports of the period exist; none states it
+        said = prompts.news_text(prompts.NOT_FOR_PERIOD, language, period=qt.period.label)
+        result.reason = f"{said}; {result.reason}" if result.reason else said
+        result.answer = f"{prompts.abstain_text(language)} {said[0].upper()}{said[1:]}."
     elif differ and len(result.claims) > 1:
         by_n = {c.n: c for c in result.citations}
         shown = []

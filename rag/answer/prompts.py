@@ -90,6 +90,10 @@ NO_PERIOD = {
     "it": "nell'archivio nulla è datato {period}",
     "en": "nothing in the archive is dated {period}",
 }
+NOT_FOR_PERIOD = {
+    "it": "nessun articolo lo dice per {period}",
+    "en": "no article states it for {period}",
+}
 NEAREST_PERIOD = {"it": "il più vicino: {when}{who}, {value} [1]", "en": "the nearest: {when}{who}, {value} [1]"}
 SOURCES_DIFFER = {"it": "Le fonti divergono: {values}", "en": "Sources differ: {values}"}
 #: Yes/no questions, answered by citation lookup's verdict on the question made a claim.
