@@ -337,7 +337,7 @@ class Engine:
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
         )
-        if qt.period is not None and "gate" in inputs:
+        if qt.period is not None and "gate" in inputs and any(h.date for h in found.hits):  # the dates say it
             inputs["gate"]["focus_question"] = question_time(question).rest
         notice = None
         try:

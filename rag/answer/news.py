@@ -67,7 +67,7 @@ def focus_period(
     inside it (then ``found`` comes back whole, and the answer from it becomes the abstention that names
     the period and what the nearest report says; undated evidence alone cannot tell a period)."""
     period = qt.period
-    if period is None:
+    if period is None or not any(h.date for h in found.hits):  # no dated article: times cannot be told
         return found, False
     narrowed = within(filters, period)
     if narrowed is not None:

@@ -54,6 +54,10 @@ _DANGLING = re.compile(
 LAG_DAYS = 3
 
 
+#: Words before a period that are not the period ("in December 2023", "and in 2021", "nel 2023").
+_LEADING = re.compile(r"^(?:(?:and|e|ed|in|on|nel|nell'|nella|a|ad|di|del|during|durante)\s+)+", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -143,7 +147,8 @@ def question_time(question: str) -> QuestionTime:
         rest = (question[:i] + " " + question[i + len(text) :]) if i >= 0 else question
         while (shorter := _DANGLING.sub("", rest)) != rest:
             rest = shorter
-        return QuestionTime(Period(start, end, text.strip()), False, " ".join(rest.split()).replace(" ?", "?"))
+        label = _LEADING.sub("", text.strip())
+        return QuestionTime(Period(start, end, label), False, " ".join(rest.split()).replace(" ?", "?"))
     return QuestionTime(None, bool(_LATEST.search(question)), question)
 
 

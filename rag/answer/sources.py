@@ -46,8 +46,10 @@ class Report:
     key: str
     evidence: Evidence
     span: tuple[int, int]  # of the value in the sentence
-    period: Period | None
+    period: Period | None  # when it was published: its article's date (None: undated)
     confidence: float
+    #: the sentence's own time (the date it states, else the article's), for a question's period
+    when: Period | None = None
 
 
 _UNITS = [
@@ -136,7 +138,7 @@ class Decision:
 
 def decide(found: list[Report], qt: QuestionTime) -> Decision:
     if qt.period is not None:
-        found = [r for r in found if r.period is None or qt.period.covers(r.period)]
+        found = [r for r in found if r.when is None or qt.period.covers(r.when)]
     dated = [r for r in found if r.period is not None]  # an undated report cannot be placed in time
     if len({r.key for r in dated}) <= 1:
         return Decision()

@@ -38,14 +38,12 @@ _COMPARES = re.compile(
 
 
 def is_yes_no(question: str) -> bool:
-    """A question without an interrogative word ("Il Comune ha approvato il bilancio?") or one opening
-    with an auxiliary ("Did …?", "È …?")."""
-    if _COMPARES.search(question):
+    """A question opening with an auxiliary or a verb ("Did …?", "È …?", "Ha …?", "È vero che …?") and no
+    interrogative word. (Italian also asks yes/no without one, "Il Comune ha approvato il bilancio?",
+    but so do translated questions that want a span: on SQuAD-it DEV that rule caught 178 of 4,955.)"""
+    if _COMPARES.search(question) or _ASKING.search(question):
         return False
-    if needs_reasoning(question) == "yes/no":
-        return True
-    q = question.strip()
-    return q.endswith("?") and len(q.split()) >= 3 and not _ASKING.search(q) and needs_reasoning(q) is None
+    return needs_reasoning(question) == "yes/no" or question.strip().lower().startswith(("è vero che", "is it true"))
 
 
 def as_claim(question: str) -> str:

@@ -80,8 +80,10 @@ def test_a_followup_is_rewritten_not_glued(previous: str, followup: str, standal
 
 
 def test_yes_no_questions_become_claims() -> None:
-    assert is_yes_no("Did the council approve the budget?") and is_yes_no("Il Comune ha approvato il bilancio?")
+    assert is_yes_no("Did the council approve the budget?") and is_yes_no("Ha approvato il bilancio, il Comune?")
     assert not is_yes_no("Quante persone sono state evacuate?") and not is_yes_no("Who won?")
+    assert not is_yes_no("Did road deaths fall in 2024 compared with 2023?")  # a comparison: the verdict cannot
+    assert not is_yes_no("Che tipo di rete era ABC all'inizio?")  # SQuAD-it asks for spans without "chi/cosa"
     assert as_claim("Did the council approve the budget?") == "the council approve the budget"
 
 
