@@ -303,7 +303,7 @@ class Engine:
         search = functools.partial(
             self.search, top_k=max(self.settings.answer.top_k, reader_passages(self.settings)), read=False
         )
-        found, lacking = news.focus_period(search, search(standalone, filters=filters), standalone, qt, filters)
+        found, lacking, qt = news.focus_period(search, search(standalone, filters=filters), standalone, qt, filters)
         language = found.language
         evidence = select_evidence(found.hits, found.evidence, self.settings.answer.evidence)
         translate = language == "en" and self.settings.retrieval.corpus_language == "it"
@@ -337,7 +337,7 @@ class Engine:
             history=conversation.history() if conversation else None,
             streaming_callback=(lambda chunk: stream.feed(chunk.content or "")) if stream else None,
         )
-        if qt.period is not None and "gate" in inputs and any(h.date for h in found.hits):  # the dates say it
+        if qt.period is not None and "gate" in inputs:  # the evidence's dates say it, not its words
             inputs["gate"]["focus_question"] = question_time(question).rest
         notice = None
         try:

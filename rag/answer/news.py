@@ -59,16 +59,20 @@ def _where(period: Period, when: Period | None) -> str:
 
 def focus_period(
     search: Callable[..., SearchResult], found: SearchResult, question: str, qt: QuestionTime, filters: Filters | None
-) -> tuple[SearchResult, bool]:
+) -> tuple[SearchResult, bool, QuestionTime]:
     """For a question with a period: ``found`` joined with a search within the period's article dates
     (for the question without its period's words: the dates say it), then without the dated hits and
     sentences outside the period (a sentence's time is the date it states, else its article's).
     Returns it and whether the archive lacks the period: the evidence holds dated reports, none of them
     inside it (then ``found`` comes back whole, and the answer from it becomes the abstention that names
-    the period and what the nearest report says; undated evidence alone cannot tell a period)."""
+    the period and what the nearest report says; undated evidence alone cannot tell a period), and the
+    question's time as it applies here: with no dated article among the hits (an encyclopedia, say) a
+    period is left to the question's words, as before (the gate wants them mentioned)."""
     period = qt.period
-    if period is None or not any(h.date for h in found.hits):  # no dated article: times cannot be told
-        return found, False
+    if period is None:
+        return found, False, qt
+    if not any(h.date for h in found.hits):  # no dated article: times cannot be told
+        return found, False, QuestionTime(None, qt.latest, question)
     narrowed = within(filters, period)
     if narrowed is not None:
         found = merge(found, search(qt.rest or question, filters=narrowed))  # the question's own ranking first
@@ -78,7 +82,7 @@ def focus_period(
     }
     places = set(where.values())
     if "inside" not in places and "outside" in places:  # dated reports, none of them of this period
-        return found, True
+        return found, True, qt
     keep_sentences = [ev for ev in found.evidence if where[ev.sentence_id] != "outside"]
     kept_ids = {ev.sentence_id for ev in keep_sentences}
     hits = []
@@ -86,7 +90,7 @@ def focus_period(
         inside = [s for s in h.sentences if s.sentence_id in kept_ids]
         if inside or _where(period, sentence_period(h.text[:0], h.date)) != "outside":
             hits.append(replace(h, sentences=inside or h.sentences))
-    return replace(found, hits=hits, evidence=keep_sentences), False
+    return replace(found, hits=hits, evidence=keep_sentences), False, qt
 
 
 def as_of(result: AnswerResult, language: str) -> None:
@@ -164,8 +168,8 @@ def compare_reports(
     """The answer's claims and evidence once each of the top articles' own answer is known (the reader,
     when the extractive answerer has one): the latest report's value, or one claim per differing value.
     Returns whether the sources differ, and the claims and evidence to compose."""
-    if not claims or not hasattr(reader, "choose"):
-        return False, claims, evidence
+    if not claims or not hasattr(reader, "choose") or not any(h.date for h in found.hits):
+        return False, claims, evidence  # (undated reports cannot be placed in time: nothing to compare)
     decision = decide(reports(reader, question, found.hits, found.evidence, found.terms), qt)
     claims, evidence = claims_for(decision, claims, evidence)
     return bool(decision.differ), claims, evidence
