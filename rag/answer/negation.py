@@ -4,7 +4,8 @@ million and denies it. Such a sentence never supports the value as an answer or 
 A *strong* cue denies the rest of its clause up to a colon, semicolon or the end of the sentence
 ("non è vero che", "è falso che", "smentisce", "denied", "not true that"); a *weak* one ("non", "not",
 "never", "mai", "-n't") only up to the next comma or a contrasting conjunction ("ma", "but"). Cues
-that qualify a quantity instead ("non meno di 900", "not more than", "non solo") deny nothing. Two
+that qualify a quantity instead ("non meno di 900", "not more than", "non solo"), and "se non" ("if
+not": "difficile, se non impossibile"), deny nothing. Two
 cues over the same words cancel ("non è vero che non costerà…" affirms it).
 """
 
@@ -21,7 +22,7 @@ _STRONG = re.compile(
 _WEAK = re.compile(r"\b(?:non|not|never|mai|nessun[oa]?|neppure|nemmeno)\b|n't\b", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"\b(?:non|not)\s+(?:meno|più|oltre|solo|soltanto|appena|less|more|fewer|only|just|under|over)\b"
-    r"|\bnot\s+(?:a\s+)?(?:few|little)\b",
+    r"|\bnot\s+(?:a\s+)?(?:few|little)\b|\bse\s+non\b|\bif\s+not\b",
     re.IGNORECASE,
 )
 _END_STRONG = re.compile(r"[;:!?]|\.(?:\s|$)")

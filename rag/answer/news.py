@@ -22,6 +22,10 @@ from rag.answer.periods import Period, QuestionTime, sentence_period
 from rag.answer.sources import claims_for, decide, reports
 from rag.models import AnswerResult, AsOf, Filters, SearchResult, SourceValue
 
+PLACES = ("inside", "outside", "undated")
+#: Evidence of the period this much less close to the question than other periods' is about something else.
+CLOSE = 0.05
+
 
 def within(filters: Filters | None, period: Period) -> Filters | None:
     """``filters`` narrowed to the period's article dates; None when the two do not meet."""
@@ -63,11 +67,12 @@ def focus_period(
     """For a question with a period: ``found`` joined with a search within the period's article dates
     (for the question without its period's words: the dates say it), then without the dated hits and
     sentences outside the period (a sentence's time is the date it states, else its article's).
-    Returns it and whether the archive lacks the period: the evidence holds dated reports, none of them
-    inside it (then ``found`` comes back whole, and the answer from it becomes the abstention that names
-    the period and what the nearest report says; undated evidence alone cannot tell a period), and the
-    question's time as it applies here: with no dated article among the hits (an encyclopedia, say) a
-    period is left to the question's words, as before (the gate wants them mentioned)."""
+    Returns it; whether the archive lacks the period: dated reports, none of them inside it and about
+    as close to the question as the best of the others (then ``found`` comes back whole, and the answer
+    from it becomes the abstention that names the period and what the nearest report says; undated
+    evidence alone cannot tell a period); and the question's time as it applies here: with no dated
+    article among the hits (an encyclopedia, say) a period is left to the question's words, as before
+    (the gate wants them mentioned)."""
     period = qt.period
     if period is None:
         return found, False, qt
@@ -80,9 +85,10 @@ def focus_period(
     where = {
         ev.sentence_id: _where(period, sentence_period(ev.text, dates.get(ev.article_id))) for ev in found.evidence
     }
-    places = set(where.values())
-    if "inside" not in places and "outside" in places:  # dated reports, none of them of this period
-        return found, True, qt
+    similarity = {ev.sentence_id: ev.similarity or 0.0 for ev in found.evidence}
+    best = {place: max((similarity[i] for i, w in where.items() if w == place), default=-1.0) for place in PLACES}
+    if best["outside"] >= 0 and best["inside"] < best["outside"] - CLOSE:  # reports of other periods only
+        return found, True, qt  # (or of this period, about something else: far less close to the question)
     keep_sentences = [ev for ev in found.evidence if where[ev.sentence_id] != "outside"]
     kept_ids = {ev.sentence_id for ev in keep_sentences}
     hits = []
