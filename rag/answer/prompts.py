@@ -87,8 +87,8 @@ def article_date_text(language: str, date: str) -> str:
 AS_OF = {"it": "al {date}", "en": "as of {date}"}
 UNDATED = {"it": "senza data", "en": "undated"}
 NO_PERIOD = {
-    "it": "nell'archivio nulla è datato {period}",
-    "en": "nothing in the archive is dated {period}",
+    "it": "nell'archivio nessun resoconto lo riporta per {period}",
+    "en": "no report in the archive gives it for {period}",
 }
 NOT_FOR_PERIOD = {
     "it": "nessun articolo lo dice per {period}",
