@@ -3,7 +3,7 @@
 - A question that names a period is searched twice (as asked, and within the period by article
   date), and answered only from evidence whose time (rag/answer/periods.py) lies inside the period,
   or that has no time at all; when all the evidence lies outside it, the service abstains and says
-  what the archive holds instead ("nothing dated December 2021; the nearest: …").
+  what the archive holds instead ("no report in the archive gives it for December 2021; the nearest: …").
 - Every answer says as of when, and from whom: the date and outlet of the article it cites.
 - The values the top evidence of different articles gives for the question are compared
   (:mod:`rag.answer.sources`): without a period, the latest answers ("as of"); reports close in
@@ -114,7 +114,7 @@ def as_of(result: AnswerResult, language: str) -> None:
 
 def missing_period(result: AnswerResult, qt: QuestionTime, language: str) -> AnswerResult:
     """``result``, answered from evidence outside the question's period, made the abstention it must
-    be: nothing in the archive is dated so; what the nearest report says is named, and cited as nearest."""
+    be: no report gives it for that period; what the nearest report says is named, and cited as nearest."""
     assert qt.period is not None
     reason = prompts.news_text(prompts.NO_PERIOD, language, period=qt.period.label)
     if not result.abstained and result.citations:
