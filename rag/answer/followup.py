@@ -51,6 +51,11 @@ _COUNTED = re.compile(r"\b(how many|how much|quant[ioae])\s+([\w'’]+)", re.IGN
 _OWN_QUESTION = re.compile(
     r"\b(?:how|what|who|when|where|which|why|quant[oaie]?|chi|cosa|quando|dove|qual[ei]?|come|perché)\b", re.IGNORECASE
 )
+_MONTH = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|gennaio|"
+    r"febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre)\b",
+    re.IGNORECASE,
+)
 _ARTICLE = re.compile(r"^(?:the|i|gli|le|il|lo|la|l'|l’)\s*", re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)*")
 
@@ -66,12 +71,12 @@ def rewrite(previous: str, followup: str) -> str:
         context = [n for n in _NAME.findall(previous) if n not in part]
         return f"{part[0].upper()}{part[1:]}? ({' '.join(context)})" if context else f"{part}?"
     prev_time, new_time = question_time(previous), question_time(part)
-    if new_time.period is not None:
+    month = _MONTH.search(part)
+    if prev_time.period is not None and new_time.period is None and month:  # "E a settembre?" after
+        return previous.replace(prev_time.period.label, f"{month.group()} {prev_time.period.start.year}", 1)
+    if new_time.period is not None:  # "… nel maggio 2023?": that year's September
         if prev_time.period is not None:
-            label = new_time.period.label
-            if not re.search(r"\d{4}", label):  # "E a settembre?" after "… nel maggio 2023?": that year's
-                label = f"{label} {prev_time.period.start.year}"
-            return previous.replace(prev_time.period.label, label, 1)
+            return previous.replace(prev_time.period.label, new_time.period.label, 1)
         return f"{previous.rstrip(' ?')} {part}?"
     prep = _PREPOSITION.match(part)
     if prep:

@@ -127,6 +127,8 @@ def missing_period(result: AnswerResult, qt: QuestionTime, language: str) -> Ans
         )
         reason = f"{reason}; {near}"
         result.nearest = [replace(c, n=1, support=[], highlight=None)]
+    if result.abstained and result.reason:  # why the answer from other periods abstained, kept
+        reason = f"{reason}; {result.reason}"
     result.abstained, result.citations, result.claims = True, [], []
     result.reason = reason
     result.answer = f"{prompts.abstain_text(language)} {reason[0].upper()}{reason[1:]}."

@@ -26,17 +26,9 @@ _LATEST = re.compile(
     r"oggi|adesso|ora|attualmente|attuale|al momento|in questo momento|ultim[oaie])\b",
     re.IGNORECASE,
 )
-#: A period found by dateparser must name a year or a month, or be a relative one we read as such.
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre"
-)
+#: A period found by dateparser must name a year, or be a relative one ("last year"): a month or a day
+#: without a year ("19 July") could be any year's, and is left to the question's words.
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-#: A month without a year counts only after a word that makes it a time ("in May", not "may win").
-_MONTH_ONLY = re.compile(
-    rf"\b(?:in|a|ad|nel|di|del|during|durante|since|dal|entro|last|this|scorso|\d{{1,2}})\s+(?:{_MONTHS})\b",
-    re.IGNORECASE,
-)
 _RELATIVE = re.compile(r"\b(?:last|this|next|scors[oa]|quest[oa]|prossim[oa])\b", re.IGNORECASE)
 #: "early", "late", "inizio", "fine" narrow a period to its first or last third.
 _EARLY = re.compile(r"\b(?:early|beginning of|start of|inizio|primi|inizi)\b", re.IGNORECASE)
@@ -129,9 +121,8 @@ def question_time(question: str) -> QuestionTime:
     found = search_dates(question, languages=["it", "en"], settings={"PREFER_DAY_OF_MONTH": "first"}) or []
     for text, _when in found:
         i = question.find(text)
-        context = question[max(0, i - 12) : i + len(text)] if i >= 0 else text
-        if not (_YEAR.search(text) or _MONTH_ONLY.search(context) or _RELATIVE.search(text)):
-            continue  # "may win", "ore", a bare number: not a period
+        if not (_YEAR.search(text) or _RELATIVE.search(text)):
+            continue  # "may win", "ore", a bare number; "19 July" of no year (which one? the words decide)
         data = _parser().get_date_data(text)
         when, grain = data.date_obj, data.period
         if when is None:

@@ -84,8 +84,10 @@ def test_chat_follow_up_keeps_the_conversation(client: TestClient) -> None:
     first = client.post("/api/chat", json={"question": "How many US troops are in Syria?"}).json()
     conv = first["conversation_id"]
     follow = client.post("/api/chat", json={"question": "and in Iraq?", "conversation_id": conv}).json()
-    assert follow["conversation_id"] == conv and follow["answer"]["answer"].startswith("2,500")  # read in English
-    assert follow["answer"]["claims"][0] == {"text": "2.500", "citations": [1], "rendered": "2,500"}
+    assert follow["conversation_id"] == conv and "2,500" in follow["answer"]["answer"]  # read in English
+    # issue 26: searched as "How many US troops are in Iraq?", whose best sentence says "circa 2.500"
+    assert follow["answer"]["standalone_question"] == "How many US troops are in Iraq?"
+    assert "2.500" in follow["answer"]["claims"][0]["text"] and follow["answer"]["claims"][0]["citations"] == [1]
     alone = client.post("/api/chat", json={"question": "and in Iraq?"}).json()  # a new conversation
     assert alone["conversation_id"] != conv and alone["answer"]["standalone_question"] is None
 
