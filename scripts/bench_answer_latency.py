@@ -7,7 +7,9 @@ search alone (retrieval + evidence), which every answerer pays first.
 ``local-chat`` is the local LLM through its chat endpoint (``llm.prefill`` off): the baseline of the
 prefilled reply, on the same questions, with the count of answers equal to ``local``'s.
 
-Questions: the seeds' sample questions plus DEV questions (English and Italian) if available.
+Questions: the seeds' sample questions plus DEV questions (English and Italian) if available, or
+with ``--questions tests/fixtures/news_qa/questions.jsonl`` the news benchmark's questions (only
+those that are not follow-ups; ``--no-seeds`` leaves the seeds' questions out).
 """
 
 from __future__ import annotations
@@ -43,17 +45,19 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20, help="questions per answerer")
     ap.add_argument("--questions", type=Path, default=SHARED / "questions.jsonl")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-seeds", action="store_true", help="only the --questions file's questions")
     args = ap.parse_args()
 
     from rag.engine import Engine
     from rag.settings import load_settings
 
-    qs = list(SEED_QUESTIONS)
+    qs = [] if args.no_seeds else list(SEED_QUESTIONS)
     if args.questions.exists():
         rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines()]
+        rows = [row for row in rows if not row.get("prev")]  # the news benchmark's follow-ups need their turn
         step = max(1, len(rows) // args.n)
         for row in rows[::step]:
-            qs += [q for q in (row.get("question_en"), row.get("question_it")) if q]
+            qs += [q for q in (row.get("question_en"), row.get("question_it"), row.get("q")) if q]
     qs = qs[: args.n]
     settings = load_settings()
     settings.index.path = args.index
