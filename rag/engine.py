@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from haystack import Pipeline
 
 from rag import models as m
-from rag.answer import news, yes_no
+from rag.answer import news, threshold, yes_no
 from rag.answer.checker import IndexChecker, index_checker
 from rag.answer.compose import Composer
 from rag.answer.dates import dated_evidence
@@ -311,10 +311,15 @@ class Engine:
         composer = Composer(
             question, standalone, language, self.article_text, conversation, translate, started, timings
         )
-        if kind == "extractive" and is_yes_no(standalone):  # "Sì [1]" / "No: …" by citation lookup's verdict
-            said = yes_no.answer(standalone, lambda c: self.lookup(c, filters=filters), composer.finish, language)
-            if said is not None:
-                return news.finish(said, QuestionTime(), False, False, language, conversation)
+        lookup = functools.partial(self.lookup, filters=filters)  # "more than ten?": a cited figure compared
+        said = threshold.answer(standalone, qt, lookup, composer.finish, language)
+        if said is None and kind == "extractive" and is_yes_no(standalone):  # "Sì [1]" / "No: …" by the verdict
+            said = yes_no.answer(standalone, lookup, composer.finish, language)
+        if said is not None:
+            said = news.finish(said, QuestionTime(), False, False, language, conversation)
+            if on_token is not None:
+                on_token(said.answer)
+            return said
         t0 = time.perf_counter()
         stream = None
         if on_token is not None and kind != "extractive":

@@ -37,9 +37,15 @@ _LATE = re.compile(r"\b(?:late|end of|fine|ultimi|finire)\b", re.IGNORECASE)
 
 #: What is left dangling where the period's words were taken out ("in Iraq in early ?").
 _DANGLING = re.compile(
-    r"\s+(?:in|nel|nell'|a|ad|di|del|during|durante|at|on|early|late|inizio|fine|all'|alla|agli|ai)\s*(?=[?.!,]|$)",
+    r"\s+(?:in|nel|nell'|a|ad|di|del|during|durante|at|on|early|late|inizio|fine|all'|alla|agli|ai|"
+    r"l'|dell'|dall'|sull')\s*(?=[?.!,]|$)",
     re.IGNORECASE,
 )
+
+
+#: An article elided onto a day ("l'11 agosto 2025", "dell'8 marzo"): dateparser finds the date only
+#: once the two are apart.
+_ELIDED_DAY = re.compile(r"(\b(?:l|dell|all|nell|dall|sull)['’])(?=\d)", re.IGNORECASE)
 
 
 #: Days a report may come after what it reports ("ieri…", "sabato…" aside: those are read).
@@ -118,6 +124,7 @@ def question_time(question: str) -> QuestionTime:
     without the period's words."""
     from dateparser.search import search_dates
 
+    question = _ELIDED_DAY.sub(r"\1 ", question).replace("’ ", "' ")
     found = search_dates(question, languages=["it", "en"], settings={"PREFER_DAY_OF_MONTH": "first"}) or []
     for text, _when in found:
         i = question.find(text)

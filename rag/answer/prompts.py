@@ -99,6 +99,8 @@ SOURCES_DIFFER = {"it": "Le fonti divergono: {values}", "en": "Sources differ: {
 #: Yes/no questions, answered by citation lookup's verdict on the question made a claim.
 YES = {"it": "Sì", "en": "Yes"}
 NO = {"it": "No, l'articolo dice", "en": "No: the article says"}
+#: A figure compared with the question's threshold: "No: 7 [1]".
+NO_FIGURE = {"it": "No", "en": "No"}
 
 
 def news_text(table: dict[str, str], language: str, **values: str) -> str:

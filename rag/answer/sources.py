@@ -73,6 +73,11 @@ _ABOUT = {"decina": 10, "dozzina": 12, "quindicina": 15, "ventina": 20, "trentin
           "centinaio": 100, "migliaio": 1000}  # fmt: skip
 
 
+def word_value(word: str) -> int | None:
+    """A number said in one word ("ten", "cinque", "ventimila"), or None."""
+    return _WORDS.get(word.lower())
+
+
 def _word_number(text: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(text)]
     for i, w in enumerate(words):

@@ -16,7 +16,7 @@ from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
 from rag.models import AnswerResult, CiteLookup, EvidenceSentence
 
-_ASKING = re.compile(
+ASKING = re.compile(
     r"\b(?:how|what|who|whom|whose|when|where|which|why|quant[oaie]?|chi|cosa|che cosa|quando|dove|qual[ei]?|"
     r"come|perché|perche|in che|a che|di che|da che|che anno|che giorno|che mese|che ora)\b",
     re.IGNORECASE,
@@ -41,7 +41,7 @@ def is_yes_no(question: str) -> bool:
     """A question opening with an auxiliary or a verb ("Did …?", "È …?", "Ha …?", "È vero che …?") and no
     interrogative word. (Italian also asks yes/no without one, "Il Comune ha approvato il bilancio?",
     but so do translated questions that want a span: on SQuAD-it DEV that rule caught 178 of 4,955.)"""
-    if _COMPARES.search(question) or _ASKING.search(question):
+    if _COMPARES.search(question) or ASKING.search(question):
         return False
     return needs_reasoning(question) == "yes/no" or question.strip().lower().startswith(("è vero che", "is it true"))
 

@@ -133,3 +133,30 @@ def test_a_yes_no_question_is_answered_by_the_verdict(engine: Any) -> None:
 def test_killed_not_wounded(engine: Any) -> None:
     r = _ask(engine, "Quante persone sono morte nell'incidente sull'A14 del dicembre 2021?")
     assert not r.abstained and r.claims[0].text.strip() in ("2", "2 persone", "Due"), r.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "opening", "figure", "article"),
+    [
+        ("Did the temperature in Foggia exceed 40 degrees on 16 July 2024?", "Yes:", "4", None),
+        ("Nel 2024 la disoccupazione in provincia di Cosenza era sotto il 15%?", "Sì:", "14,9%", "cosenza-lavoro-2025"),
+        ("Did the Sesia bridge end up costing less than 50 million euros?", "No:", "61,3 milioni", "sesia-2025"),
+    ],
+)  # fmt: skip
+def test_a_threshold_is_compared_with_the_latest_cited_figure(
+    engine: Any, question: str, opening: str, figure: str, article: str | None
+) -> None:
+    """Before: "a yes/no question: no passage states its answer as a span" (or a span of the wrong
+    report). The figure is cited, as of its report."""
+    r = _ask(engine, question)
+    assert not r.abstained and r.answer.startswith(opening) and figure in r.claims[0].text, r.answer
+    assert article is None or r.citations[0].article_id == article, r.answer
+    assert r.as_of is not None and r.as_of.date, r.answer
+
+
+def test_a_threshold_is_compared_whatever_the_answerer(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison is arithmetic on a cited figure: an LLM answerer (here an endpoint that refuses
+    every connection) is not asked."""
+    monkeypatch.setattr(engine.settings.llm, "base_url", "http://127.0.0.1:9/v1")
+    r = engine.ask("L'alluvione in Val di Taro ha fatto più di cinque morti?", answerer="openai")
+    assert not r.abstained and r.answer.startswith("Sì: 9") and r.citations[0].article_id == "taro-2020-11-12"

@@ -26,6 +26,14 @@ from rag.answer.yes_no import as_claim, is_yes_no
         ("Quanti turisti nel 2023?", "2023-01-01", "2023-12-31", "Quanti turisti?"),
         ("What happened on 4 May 2023?", "2023-05-04", "2023-05-04", "What happened?"),
         ("Quanto costava il ponte nel marzo 2021?", "2021-03-01", "2021-03-31", "Quanto costava il ponte?"),
+        # an article elided onto the day: the day, not the year alone (with "11" left as a word to find)
+        (
+            "Quanti gradi ha registrato Bolzano l'11 agosto 2025?",
+            "2025-08-11",
+            "2025-08-11",
+            "Quanti gradi ha registrato Bolzano?",
+        ),
+        ("Cosa è successo dell’8 marzo 2024?", "2024-03-08", "2024-03-08", "Cosa è successo?"),
     ],
 )
 def test_a_period_is_read_with_its_granularity(question: str, start: str, end: str, rest: str) -> None:
