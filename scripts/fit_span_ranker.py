@@ -84,6 +84,8 @@ def read_fold(fold: int, limit: int) -> Rows:
                     {
                         "lang": lang,
                         "half": "a" if titles[pid] in half_a else "b",
+                        "question": question,  # (for choosers that read them: scripts/llm_chooser.py)
+                        "sentence": text[a:b],
                         "spans": [
                             {
                                 "text": text[s.start : s.end],

@@ -144,3 +144,23 @@ def user_prompt(
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+#: The local LLM as a chooser among the reader's spans of the cited sentence (issue 27): one token out,
+#: an option's number (a grammar allows only those); its probabilities are a feature of the span ranker.
+CHOOSER_SYSTEM = (
+    "You pick the exact answer to a question from options cut out of one sentence. "
+    "Reply with the number of the best option only."
+)
+CHOOSER_USER = "Sentence: {sentence}\nQuestion: {question}\nOptions:\n{options}\nBest option number:"
+
+
+def chooser_prompt(question: str, sentence: str, options: list[str]) -> str:
+    listed = "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1))
+    user = CHOOSER_USER.format(sentence=sentence, question=question, options=listed)
+    return chatml_prompt([("system", CHOOSER_SYSTEM), ("user", user)])
+
+
+def chooser_grammar(n: int) -> str:
+    """GBNF allowing one of the option numbers 1..n (n ≤ 9)."""
+    return f"root ::= [1-{n}]"
