@@ -4,14 +4,25 @@
     .venv/bin/python scripts/train_reader.py --out runs/reader-all --holdout none      # all of DEV: the shipped model
     .venv/bin/python scripts/train_reader.py --out /tmp/r --tiny                       # a few steps on a fixture
 
-Training data: SQuAD-it DEV's Italian and English questions over their Italian paragraphs (only the
-articles outside the held-out fold), ``../shared/train/squad_en_part`` (English SQuAD train), and
-negatives: each question paired with another paragraph of its own article (a hard negative) or of
-another article, whose target is "no answer" (position 0), skipped when a gold answer's text occurs
-in it. Windows of a long passage that do not hold the answer are negatives too. The word-embedding
-table stays frozen (it is the base model's, so the shipped delta leaves it out); bf16 autocast where
-the CPU has bf16. Fixed seed; progress and loss on stderr and in ``<out>/train.log``; after each
-epoch the held-out fold is scored (gold paragraph given) into ``<out>/eval.json``.
+    .venv/bin/python scripts/train_reader.py --out runs/reader-f0 --holdout 0 --resume  # go on after a stop
+
+Training data (scripts/reader_data.py): the English sets first (SQuAD v1.1 train, TyDi QA gold
+passages, SQuAD 2.0 unanswerable questions: ``--english``, ``--english-epochs``), then SQuAD-it DEV's
+Italian and English questions over their Italian paragraphs (only the articles outside the held-out
+fold: ``--epochs``), so the model ends on the archive's language. Negatives: each question paired
+with another paragraph of its own article (a hard negative) or of another article, whose target is
+"no answer" (position 0), skipped when a gold answer's text occurs in it. Windows of ``--window``
+tokens around the answer (one per question, at a random place, plus some windows without it as
+negatives), or with ``--window 0`` every window of the whole passage (the old way). Batches of
+similar length, padded to their longest. The word-embedding table stays frozen (it is the base
+model's, so the shipped delta leaves it out); bf16 autocast where the CPU has bf16.
+
+Resumable: the run's whole plan of batches follows from the seed; ``<out>/checkpoint.pt`` (weights,
+optimizer, schedule, step, figures so far) is written every ``--save-every`` steps, at each epoch's
+end, at ``--max-steps`` and on SIGTERM/SIGINT; ``--resume`` goes on from it with the same batches
+(refused when the data arguments differ). Progress, loss, tokens/s and windows/s on stderr and in
+``<out>/train.log``; after each epoch of each phase the held-out fold is scored (gold paragraph
+given) into ``<out>/eval.json``: the learning curve.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import argparse
 import json
 import math
 import random
+import signal
 import sys
 import time
 from pathlib import Path
@@ -28,14 +40,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from reader_data import Feature, features, load_items, negatives  # noqa: E402
+
 from rag.answer.reader_model import best_span, build_network, encode_pairs  # noqa: E402
 from rag.eval.answers import exact_match, f1_score  # noqa: E402
-from rag.eval.data import read_jsonl  # noqa: E402
-from rag.eval.folds import paragraph_folds  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DEV = SHARED / "eval" / "squad_it"
-EN_PART = SHARED / "train" / "squad_en_part"
+#: The English sets, read first (../shared/train, each with its README).
+ENGLISH = ("squad_en_train", "tydiqa_goldp_en", "squad2_en_unanswerable_part")
+Step = tuple[str, int, list[int]]  # phase, its epoch, the batch's feature indices
 TINY = ROOT / "tests" / "fixtures" / "squad_it_small"
 
 
@@ -54,82 +70,7 @@ def has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-# -- data -----------------------------------------------------------------------------------------------
-
-
-def load_items(dev: Path, en_part: Path | None, holdout: int | None) -> tuple[list[dict], list[dict], dict]:
-    """(training questions, held-out questions, paragraph texts). A question: text, paragraph id,
-    answers [(offset, text)], language, article."""
-    paragraphs = {str(r["id"]): r for r in read_jsonl(dev / "corpus.jsonl")}
-    folds = paragraph_folds(dev / "corpus.jsonl")
-    train: list[dict] = []
-    held: list[dict] = []
-    for row in read_jsonl(dev / "questions.jsonl"):
-        pid = str(row["paragraph_id"])
-        spans = [(int(o), str(t)) for o, t in row["answer_spans_it"]]
-        for lang, key in (("it", "question_it"), ("en", "question_en")):
-            if row.get(key):
-                item = {"q": row[key], "pid": pid, "answers": spans, "lang": lang, "article": paragraphs[pid]["title"]}
-                (held if holdout is not None and folds[pid] == holdout else train).append(item)
-    if en_part is not None and en_part.exists():
-        for r in read_jsonl(en_part / "corpus.jsonl"):
-            paragraphs[str(r["id"])] = r
-        for row in read_jsonl(en_part / "questions.jsonl"):
-            pid = str(row["paragraph_id"])
-            spans = [(int(o), str(t)) for o, t in row["answer_spans_en"]]
-            train.append(
-                {
-                    "q": row["question_en"],
-                    "pid": pid,
-                    "answers": spans,
-                    "lang": "en-train",
-                    "article": paragraphs[pid]["title"],
-                }
-            )
-    return train, held, paragraphs
-
-
-def negatives(items: list[dict], paragraphs: dict, ratio: float, rng: random.Random) -> list[dict]:
-    """Question/paragraph pairs that do not answer: half from the question's own article."""
-    by_article: dict[str, list[str]] = {}
-    for pid, p in paragraphs.items():
-        by_article.setdefault(p["title"], []).append(pid)
-    allowed = {it["article"] for it in items}  # never a paragraph of a held-out article
-    pool = [pid for t, pids in by_article.items() if t in allowed for pid in pids]
-    out = []
-    for it in items:
-        if rng.random() >= ratio:
-            continue
-        same = [p for p in by_article[it["article"]] if p != it["pid"]]
-        choices = same if same and rng.random() < 0.5 else pool
-        pid = rng.choice(choices)
-        text = paragraphs[pid]["text"]
-        if pid == it["pid"] or any(a.lower() in text.lower() for _, a in it["answers"]):
-            continue
-        out.append({**it, "pid": pid, "answers": []})
-    return out
-
-
-def features(tokenizer: Any, items: list[dict], paragraphs: dict) -> list[tuple[list[int], int, int]]:
-    """(input ids, start, end) per window; (0, 0) where the window does not hold the first answer."""
-    out = []
-    step = 256
-    for k in range(0, len(items), step):
-        part = items[k : k + step]
-        enc = encode_pairs(tokenizer, [it["q"] for it in part], [paragraphs[it["pid"]]["text"] for it in part])
-        for w, sample in enumerate(enc["overflow_to_sample_mapping"]):
-            it = part[sample]
-            start = end = 0
-            if it["answers"]:
-                off, ans = it["answers"][0]
-                a, b = off, off + len(ans)
-                offs = enc["context_offsets"][w]
-                s = [i for i, o in enumerate(offs) if o is not None and o[0] <= a < o[1]]
-                e = [i for i, o in enumerate(offs) if o is not None and o[0] < b <= o[1]]
-                if s and e and s[0] <= e[-1]:
-                    start, end = s[0], e[-1]
-            out.append((enc["input_ids"][w], start, end))
-    return out
+# -- batches -------------------------------------------------------------------------------------------
 
 
 def batches(feats: list[tuple[list[int], int, int]], tokens: int, rng: random.Random) -> list[list[int]]:
@@ -215,6 +156,38 @@ def evaluate(model: Any, tokenizer: Any, items: list[dict], paragraphs: dict, to
     return report
 
 
+# -- the run's plan, checkpoints ---------------------------------------------------------------------------
+
+
+def make_plan(phases: list[tuple[str, list[int], float]], feats: list[Feature], tokens: int, seed: int) -> list[Step]:
+    """Every step of the run, in order, from the seed alone (so a resumed run takes the same batches):
+    per phase (name, feature indices, epochs), its epochs' length-sorted batches; a fraction of an
+    epoch takes that share of its batches."""
+    plan: list[Step] = []
+    for name, idx, epochs in phases:
+        for e in range(math.ceil(epochs)):
+            part = batches([feats[i] for i in idx], tokens, random.Random(f"{seed}/{name}/{e}"))
+            if e + 1 > epochs:
+                part = part[: max(1, int(len(part) * (epochs - e)))]
+            plan.extend((name, e + 1, [idx[j] for j in b]) for b in part)
+    return plan
+
+
+def save_checkpoint(path: Path, model: Any, opt: Any, sched: Any, step: int, key: str, evals: list, torch: Any) -> None:
+    """Everything a run needs to go on from ``step``, written whole or not at all."""
+    state = {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
+    tmp = path.with_suffix(".tmp")
+    blob = {"model": state, "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step, "key": key}
+    torch.save(blob | {"evals": evals, "rng": torch.get_rng_state()}, tmp)
+    tmp.replace(path)
+
+
+def data_key(args: argparse.Namespace) -> str:
+    """What must not change between a run and its continuation (the data and the plan)."""
+    keys = ("holdout", "epochs", "english_epochs", "batch_tokens", "negatives", "english", "window", "seed", "tiny")
+    return json.dumps({k: str(getattr(args, k)) for k in keys} | {"keep_guessed": args.keep_guessed}, sort_keys=True)
+
+
 # -- training -------------------------------------------------------------------------------------------
 
 
@@ -222,14 +195,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--holdout", default="0", help="fold (0, 1, 2) kept out of training and scored, or 'none'")
-    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--epochs", type=float, default=2.0, help="epochs over DEV's questions (the last phase)")
+    ap.add_argument("--english", default=",".join(ENGLISH), help="../shared/train folders, comma-separated ('' none)")
+    ap.add_argument("--english-epochs", type=float, default=1.0, help="epochs over the English sets (first)")
+    ap.add_argument("--keep-guessed", action="store_true", help="keep SQuAD train's offset_guessed questions")
+    ap.add_argument("--window", type=int, default=224, help="tokens a window around the answer (0: whole passages)")
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--batch-tokens", type=int, default=16 * 320)
     ap.add_argument("--negatives", type=float, default=0.35, help="negative pairs per question")
-    ap.add_argument("--no-en-part", action="store_true", help="leave out ../shared/train/squad_en_part")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--tiny", action="store_true", help="a few steps on tests/fixtures/squad_it_small (the suite)")
-    ap.add_argument("--max-steps", type=int, default=0)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this step (a resumed run goes on to it)")
+    ap.add_argument("--save-every", type=int, default=500, help="steps between checkpoints (<out>/checkpoint.pt)")
+    ap.add_argument("--resume", action="store_true", help="go on from <out>/checkpoint.pt")
     ap.add_argument("--eval-limit", type=int, default=0, help="score only this many held-out questions")
     args = ap.parse_args()
 
@@ -240,28 +218,39 @@ def main() -> None:
     from rag.settings import load_settings
 
     args.out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = args.out / "checkpoint.pt"
+    if ckpt_path.exists() and not args.resume:
+        sys.exit(f"{ckpt_path} exists: add --resume to go on from it, or choose another --out")
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     base = resolve_model(load_settings().embedding.model, load_settings().embedding.cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(base)
     holdout = None if args.holdout == "none" else int(args.holdout)
-    dev, en_part = (TINY, None) if args.tiny else (DEV, None if args.no_en_part else EN_PART)
-    train_items, held_items, paragraphs = load_items(dev, en_part, holdout)
+    english = [] if args.tiny or not args.english else [SHARED / "train" / n for n in args.english.split(",")]
+    en_items, dev_items, held_items, paragraphs = load_items(
+        TINY if args.tiny else DEV, english, holdout, args.keep_guessed
+    )
     if args.tiny:
-        train_items, held_items = train_items[:24], held_items[:8] or train_items[:8]
-        args.max_steps = args.max_steps or 3
-    negs = negatives(train_items, paragraphs, args.negatives, rng)
-    feats = features(tokenizer, train_items + negs, paragraphs)
+        dev_items, held_items = dev_items[:24], held_items[:8] or dev_items[:8]
+    en_feats = features(
+        tokenizer, en_items + negatives(en_items, paragraphs, args.negatives, rng), paragraphs, args.window, rng=rng
+    )
+    dev_feats = features(
+        tokenizer, dev_items + negatives(dev_items, paragraphs, args.negatives, rng), paragraphs, args.window, rng=rng
+    )
+    feats = en_feats + dev_feats
+    phases = [("english", list(range(len(en_feats))), args.english_epochs)] if en_feats else []
+    phases.append(("dev", list(range(len(en_feats), len(feats))), args.epochs))  # the archive's language last
+    plan = make_plan(phases, feats, args.batch_tokens, args.seed)
     held_negs = negatives(held_items, paragraphs, 0.5, random.Random(args.seed + 1)) if held_items else []
     if args.eval_limit:
-        held_items = held_items[: args.eval_limit]
-        held_negs = held_negs[: args.eval_limit // 2]
+        held_items, held_negs = held_items[: args.eval_limit], held_negs[: args.eval_limit // 2]
     log(
         args.out,
-        f"training: {len(train_items)} questions + {len(negs)} negatives = {len(feats)} windows "
-        f"({sum(len(f[0]) for f in feats):,} tokens); held out: fold {holdout}, "
-        f"{len(held_items)} questions, {len(held_negs)} negatives",
+        f"training: {len(en_items)} English + {len(dev_items)} DEV questions (with negatives) = {len(feats)} windows "
+        f"({sum(len(f[0]) for f in feats):,} tokens, window {args.window or 'whole passage'}); held out: fold "
+        f"{holdout}, {len(held_items)} questions, {len(held_negs)} negatives",
     )
 
     encoder = AutoModel.from_pretrained(base)
@@ -273,66 +262,75 @@ def main() -> None:
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=args.lr
     )
-    per_epoch = len(batches(feats, args.batch_tokens, random.Random(0)))
-    total = args.max_steps or max(1, math.ceil(per_epoch * args.epochs))
+    total = len(plan)
     warm = max(1, int(0.06 * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
+    key, step, evals = data_key(args), 0, []
+    if args.resume and ckpt_path.exists():
+        blob = torch.load(ckpt_path, weights_only=False)
+        if blob["key"] != key:
+            sys.exit(f"{ckpt_path} was made with other data or plan ({blob['key']}): resume with the same arguments")
+        model.load_state_dict(blob["model"], strict=False)
+        opt.load_state_dict(blob["opt"])
+        sched.load_state_dict(blob["sched"])
+        torch.set_rng_state(blob["rng"])
+        step, evals = blob["step"], blob["evals"]
+        log(args.out, f"resumed at step {step}/{total}")
+    stop_at = min(total, args.max_steps) if args.max_steps else total
     bf16 = has_bf16()
     log(
         args.out,
-        f"{sum(p.numel() for p in params):,} trainable parameters; {total} steps ({per_epoch}/epoch); "
+        f"{sum(p.numel() for p in params):,} trainable parameters; {total} steps; to step {stop_at}; "
         f"lr {args.lr}; bf16 {bf16}",
     )
     (args.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(args).items()}, indent=2) + "\n")
-
-    step, seen_tokens, t0, running = 0, 0, time.perf_counter(), 0.0
-    evals = []
-    epoch = 0
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))  # checkpoint at the step's end, then stop
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+    started, seen_tokens, t0, running, examples = step, 0, time.perf_counter(), 0.0, 0
     model.train()
-    while step < total:
-        epoch += 1
-        for idx in batches(feats, args.batch_tokens, rng):
-            rows = [feats[i] for i in idx]
-            n = max(len(r[0]) for r in rows)
-            x = torch.tensor([r[0] + [tokenizer.pad_token_id] * (n - len(r[0])) for r in rows])
-            m = torch.tensor([[1] * len(r[0]) + [0] * (n - len(r[0])) for r in rows])
-            s = torch.tensor([r[1] for r in rows])
-            e = torch.tensor([r[2] for r in rows])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = model(x, m).float()
-            logits = logits.masked_fill(m.unsqueeze(-1) == 0, -1e4)
-            loss = (
-                torch.nn.functional.cross_entropy(logits[..., 0], s)
-                + torch.nn.functional.cross_entropy(logits[..., 1], e)
-            ) / 2
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            step += 1
-            seen_tokens += int(m.sum())
-            running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
-            if step % 20 == 0 or step == total:
-                rate = seen_tokens / (time.perf_counter() - t0)
-                eta = (total - step) * (time.perf_counter() - t0) / step
-                log(
-                    args.out,
-                    f"epoch {epoch} step {step}/{total} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} "
-                    f"{rate:.0f} tok/s eta {eta / 60:.1f} min",
-                )
-            if step >= total:
-                break
-        state = {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
-        torch.save(state, args.out / f"reader-epoch{epoch}.pt")  # a checkpoint per epoch: nothing lost
-        if held_items:
+    while step < stop_at and not stopping:
+        name, epoch, idx = plan[step]
+        rows = [feats[i] for i in idx]
+        n = max(len(r[0]) for r in rows)
+        x = torch.tensor([r[0] + [tokenizer.pad_token_id] * (n - len(r[0])) for r in rows])
+        m = torch.tensor([[1] * len(r[0]) + [0] * (n - len(r[0])) for r in rows])
+        s, e = torch.tensor([r[1] for r in rows]), torch.tensor([r[2] for r in rows])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x, m).float()
+        logits = logits.masked_fill(m.unsqueeze(-1) == 0, -1e4)
+        loss = (
+            torch.nn.functional.cross_entropy(logits[..., 0], s) + torch.nn.functional.cross_entropy(logits[..., 1], e)
+        ) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        seen_tokens, examples = seen_tokens + int(m.sum()), examples + len(rows)
+        running = loss.item() if step == started + 1 else 0.95 * running + 0.05 * loss.item()
+        if step % 20 == 0 or step == stop_at:
+            took = time.perf_counter() - t0
+            eta = (stop_at - step) * took / (step - started) / 60
+            log(
+                args.out,
+                f"{name} epoch {epoch} step {step}/{total} loss {running:.3f} lr {sched.get_last_lr()[0]:.2e} "
+                f"{seen_tokens / took:.0f} tok/s {examples / took:.1f} windows/s eta {eta:.1f} min",
+            )
+        end_of_epoch = step == total or plan[step][:2] != (name, epoch)
+        if end_of_epoch and held_items:  # the learning curve: held-out figures against windows seen
             report = evaluate(model, tokenizer, held_items + held_negs, paragraphs, torch)
-            report.update({"epoch": epoch, "step": step})
-            evals.append(report)
-            log(args.out, f"held-out after epoch {epoch}: {json.dumps(report)}")
+            evals.append(report | {"phase": name, "epoch": epoch, "step": step})
+            log(args.out, f"held-out after {name} epoch {epoch}: {json.dumps(report)}")
             (args.out / "eval.json").write_text(json.dumps(evals, indent=2) + "\n")
+        if step % args.save_every == 0 or end_of_epoch or step == stop_at or stopping:
+            save_checkpoint(ckpt_path, model, opt, sched, step, key, evals, torch)
+    if step < total:
+        log(args.out, f"stopped at step {step}/{total}: go on with the same arguments and --resume")
+        return
     state = {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
     torch.save(state, args.out / "reader.pt")
     minutes = (time.perf_counter() - t0) / 60

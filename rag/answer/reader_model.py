@@ -39,7 +39,9 @@ class SpanGuess:
         return self.score - self.null
 
 
-def encode_pairs(tokenizer: Any, questions: list[str], passages: list[str], max_length: int = MAX_LENGTH) -> Any:
+def encode_pairs(
+    tokenizer: Any, questions: list[str], passages: list[str], max_length: int = MAX_LENGTH, stride: int = STRIDE
+) -> Any:
     """Tokenized (question, passage) pairs, passages split into overlapping windows when too long.
     The result keeps ``overflow_to_sample_mapping`` and character offsets into the passage *without*
     its prompt (prompt offsets are shifted out; prompt tokens are not context)."""
@@ -48,7 +50,7 @@ def encode_pairs(tokenizer: Any, questions: list[str], passages: list[str], max_
         [PASSAGE_PROMPT + p for p in passages],
         truncation="only_second",
         max_length=max_length,
-        stride=STRIDE,
+        stride=stride,
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
         padding=False,

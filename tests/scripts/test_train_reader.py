@@ -1,6 +1,7 @@
 """scripts/train_reader.py end to end for a few steps on the tiny SQuAD-it fixture (in every full
-run, so the script cannot rot), and scripts/export_reader.py on its output. Slow: two processes load
-the real encoder (≈ 30 s, a quarter of the quick loop when it was part of it)."""
+run, so the script cannot rot), through its resumable path: stopped after 2 of 4 steps, continued,
+and equal to a run that never stopped; then scripts/export_reader.py on its output. Slow: four
+processes load the real encoder."""
 
 from __future__ import annotations
 
@@ -17,19 +18,31 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_training_runs_a_few_steps_and_exports(tmp_path: Path) -> None:
-    run = tmp_path / "run"
+def _train(run: Path, *extra: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--out", str(run), "--tiny", "--max-steps", "2"],
+        [sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--out", str(run), "--tiny", *extra],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    log = (run / "train.log").read_text(encoding="utf-8")
-    assert "step 2/2 loss" in log and "trainable parameters" in log and "saved" in log
+    return (run / "train.log").read_text(encoding="utf-8")
+
+
+def test_training_stops_goes_on_where_it_stopped_and_exports(tmp_path: Path) -> None:
+    import torch
+
+    run = tmp_path / "run"
+    log = _train(run, "--max-steps", "2")
+    assert "step 2/4 loss" in log and "stopped at step 2/4" in log and not (run / "reader.pt").exists()
+    log = _train(run, "--resume")
+    assert "resumed at step 2/4" in log and "step 4/4 loss" in log and "saved" in log
     evals = json.loads((run / "eval.json").read_text(encoding="utf-8"))
-    assert {"it", "en", "null"} <= set(evals[-1])
+    assert [e["step"] for e in evals] == [2, 4] and {"it", "en", "null"} <= set(evals[-1])
+    straight = tmp_path / "straight"
+    _train(straight)
+    a, b = torch.load(run / "reader.pt"), torch.load(straight / "reader.pt")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
     out = tmp_path / "reader.safetensors"
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "export_reader.py"), str(run), "--threshold", "0.5", "--out", str(out)],
