@@ -185,6 +185,7 @@ def save_checkpoint(path: Path, model: Any, opt: Any, sched: Any, step: int, key
 def data_key(args: argparse.Namespace) -> str:
     """What must not change between a run and its continuation (the data and the plan)."""
     keys = ("holdout", "epochs", "english_epochs", "batch_tokens", "negatives", "english", "window", "seed", "tiny")
+    keys += ("no_curriculum",)
     return json.dumps({k: str(getattr(args, k)) for k in keys} | {"keep_guessed": args.keep_guessed}, sort_keys=True)
 
 
@@ -198,6 +199,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=2.0, help="epochs over DEV's questions (the last phase)")
     ap.add_argument("--english", default=",".join(ENGLISH), help="../shared/train folders, comma-separated ('' none)")
     ap.add_argument("--english-epochs", type=float, default=1.0, help="epochs over the English sets (first)")
+    ap.add_argument("--no-curriculum", action="store_true", help="one phase over all the data (the old way)")
     ap.add_argument("--keep-guessed", action="store_true", help="keep SQuAD train's offset_guessed questions")
     ap.add_argument("--window", type=int, default=224, help="tokens a window around the answer (0: whole passages)")
     ap.add_argument("--lr", type=float, default=8e-5)
@@ -242,6 +244,8 @@ def main() -> None:
     feats = en_feats + dev_feats
     phases = [("english", list(range(len(en_feats))), args.english_epochs)] if en_feats else []
     phases.append(("dev", list(range(len(en_feats), len(feats))), args.epochs))  # the archive's language last
+    if args.no_curriculum:
+        phases = [("all", list(range(len(feats))), args.epochs)]
     plan = make_plan(phases, feats, args.batch_tokens, args.seed)
     held_negs = negatives(held_items, paragraphs, 0.5, random.Random(args.seed + 1)) if held_items else []
     if args.eval_limit:
