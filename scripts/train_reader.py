@@ -210,6 +210,7 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this step (a resumed run goes on to it)")
     ap.add_argument("--save-every", type=int, default=500, help="steps between checkpoints (<out>/checkpoint.pt)")
     ap.add_argument("--resume", action="store_true", help="go on from <out>/checkpoint.pt")
+    ap.add_argument("--no-bf16", action="store_true", help="fp32 even where the CPU has bf16 (reproducible sums)")
     ap.add_argument("--eval-limit", type=int, default=0, help="score only this many held-out questions")
     args = ap.parse_args()
 
@@ -283,7 +284,7 @@ def main() -> None:
         step, evals = blob["step"], blob["evals"]
         log(args.out, f"resumed at step {step}/{total}")
     stop_at = min(total, args.max_steps) if args.max_steps else total
-    bf16 = has_bf16()
+    bf16 = has_bf16() and not args.no_bf16
     log(
         args.out,
         f"{sum(p.numel() for p in params):,} trainable parameters; {total} steps; to step {stop_at}; "

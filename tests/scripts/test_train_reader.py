@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def _train(run: Path, *extra: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--out", str(run), "--tiny", *extra],
+        [sys.executable, str(ROOT / "scripts" / "train_reader.py"), "--out", str(run), "--tiny", "--no-bf16", *extra],
         capture_output=True,
         text=True,
         timeout=600,
@@ -35,6 +35,7 @@ def test_training_stops_goes_on_where_it_stopped_and_exports(tmp_path: Path) -> 
     run = tmp_path / "run"
     log = _train(run, "--max-steps", "2")
     assert "step 2/4 loss" in log and "stopped at step 2/4" in log and not (run / "reader.pt").exists()
+    mid = torch.load(run / "checkpoint.pt", weights_only=False)["model"]
     log = _train(run, "--resume")
     assert "resumed at step 2/4" in log and "step 4/4 loss" in log and "saved" in log
     evals = json.loads((run / "eval.json").read_text(encoding="utf-8"))
@@ -42,7 +43,12 @@ def test_training_stops_goes_on_where_it_stopped_and_exports(tmp_path: Path) -> 
     straight = tmp_path / "straight"
     _train(straight)
     a, b = torch.load(run / "reader.pt"), torch.load(straight / "reader.pt")
-    assert a.keys() == b.keys() and all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
+    assert a.keys() == b.keys()
+    # in fp32 (bf16 kernels need not give the same sums from one process to the next) the resumed run
+    # lands where the run that never stopped did, not merely near the checkpoint it started from
+    apart = max(float((a[k] - b[k]).abs().max()) for k in a)
+    moved = max(float((b[k] - mid[k]).abs().max()) for k in a)
+    assert apart <= 1e-6 < moved, (apart, moved)
     out = tmp_path / "reader.safetensors"
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "export_reader.py"), str(run), "--threshold", "0.5", "--out", str(out)],
