@@ -377,9 +377,7 @@ class Engine:
             reader = (
                 make_reader_answerer(self.settings, self.doc_store, self.model) if uses_reader(self.settings) else None
             )
-            differ, claims, evidence = news.compare_reports(
-                reader, standalone, found, qt, claims, evidence, own_reading=kind == "extractive"
-            )
+            differ, claims, evidence = news.compare_reports(reader, standalone, found, qt, claims, evidence)
         if dated is not None:  # "when?" answered by the date of the article whose sentence states the event
             result = composer.finish_dated(evidence, dated, kind)
         else:

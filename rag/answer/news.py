@@ -19,7 +19,7 @@ from typing import Any
 from rag.answer import prompts
 from rag.answer.evidence import Evidence
 from rag.answer.periods import Period, QuestionTime, sentence_period
-from rag.answer.sources import claims_for, decide, reports, value_key
+from rag.answer.sources import claims_for, decide, reports
 from rag.models import AnswerResult, AsOf, Filters, SearchResult, SourceValue
 
 PLACES = ("inside", "outside", "undated")
@@ -171,25 +171,13 @@ def finish(
 
 
 def compare_reports(
-    reader: Any,
-    question: str,
-    found: SearchResult,
-    qt: QuestionTime,
-    claims: list[Any],
-    evidence: list[Evidence],
-    own_reading: bool = True,
+    reader: Any, question: str, found: SearchResult, qt: QuestionTime, claims: list[Any], evidence: list[Evidence]
 ) -> tuple[bool, list[Any], list[Evidence]]:
     """The answer's claims and evidence once each of the top articles' own answer is known (the reader,
     when the extractive answerer has one): the latest report's value, or one claim per differing value.
-    ``own_reading`` False (an LLM answered): the reports replace the answer only when it is one of
-    theirs; an answer none of them gives ("Bologna" for "Milan or Bologna?", where the reader reads
-    temperatures) answered something they do not. Returns whether the sources differ, and the claims
-    and evidence to compose."""
+    Returns whether the sources differ, and the claims and evidence to compose."""
     if not claims or not hasattr(reader, "choose") or not any(h.date for h in found.hits):
         return False, claims, evidence  # (undated reports cannot be placed in time: nothing to compare)
-    said = reports(reader, question, found.hits, found.evidence, found.terms)
-    if not own_reading and value_key(claims[0].text) not in {r.key for r in said}:
-        return False, claims, evidence
-    decision = decide(said, qt)
+    decision = decide(reports(reader, question, found.hits, found.evidence, found.terms), qt)
     claims, evidence = claims_for(decision, claims, evidence)
     return bool(decision.differ), claims, evidence

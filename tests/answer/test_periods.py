@@ -117,26 +117,3 @@ def test_the_latest_answers_and_reports_close_in_time_that_differ_are_named() ->
     differ = decide([old, new, rival], QuestionTime()).differ
     assert {r.value for r in differ} == {"2.000", "1.500"}  # within a month of each other: they differ
     assert decide([_report("900", None), _report("2.000", None)], QuestionTime()) == Decision()  # undated: no time
-
-
-def test_an_llm_answer_no_report_gives_is_kept_one_they_give_is_updated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The readers' reports replace an LLM's answer only when it is one of theirs: "Bologna" (for
-    "Milan or Bologna?") answered what reports of temperatures do not; "900" (an older report's
-    figure) gives way to the latest."""
-    from rag.answer import news
-    from rag.answer.periods import QuestionTime
-    from rag.answer.verify import DraftClaim
-    from rag.models import SearchHit, SearchResult
-
-    said = [_report("900", "2024-01-27"), _report("2.000", "2024-12-20")]
-    monkeypatch.setattr(news, "reports", lambda *a: said)
-    hit = SearchHit("a", "a#c0", 1.0, "t", "Agenzia", "2024-12-20", None, 0, 10, "x")
-    found = SearchResult("q", "en", [hit], [], 0.0)
-    reader = type("Reader", (), {"choose": lambda *a: None})()
-    ask = lambda text, own: news.compare_reports(  # noqa: E731
-        reader, "q", found, QuestionTime(), [DraftClaim(text, 0)], [said[0].evidence], own_reading=own
-    )
-    differ, claims, _ = ask("Bologna", False)
-    assert not differ and [c.text for c in claims] == ["Bologna"]
-    assert [c.text for c in ask("900", False)[1]] == ["2.000"]
-    assert [c.text for c in ask("Bologna", True)[1]] == ["2.000"]  # the reader's own answer: reports decide
