@@ -73,6 +73,7 @@ class Engine:
         self._answer: dict[str, Pipeline] = {}
         self._support: IndexChecker | None = None
         self._local: LocalLLM | None = None
+        self.llm_notice: str | None = None  # why the local LLM last failed, with its fix (None once it answers)
         self.article_locks = ArticleLocks()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ class Engine:
         on_token: Callable[[str], None] | None = None,
     ) -> m.AnswerResult:
         """A short answer whose every claim cites a supporting sentence, or an abstention."""
-        from rag.llm.generators import choose_answerer, diagnose_failure
+        from rag.llm.generators import ANSWERED_WITHOUT_LLM, choose_answerer, diagnose_failure
 
         if not question.strip():
             raise RagError("the question is empty", hint="ask something, e.g. 'How many US troops are in Syria?'")
@@ -351,6 +352,7 @@ class Engine:
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt", "reader"})
             if kind == "local":
                 self.local_llm.report_success()
+                self.llm_notice = None
         except Exception as err:  # the LLM backend: connection refused, timeout, bad reply, a crash
             if (stopped := cancelled_in(err)) is not None:
                 raise stopped from err  # the caller left: no fallback answer for nobody
@@ -358,16 +360,18 @@ class Engine:
             if kind != "local":
                 raise failure from err
             # the local LLM is down (it is being restarted): answer extractively and say so
-            notice = f"{failure.message}. Answered extractively, without the LLM."
+            self.llm_notice, notice = str(failure), ANSWERED_WITHOUT_LLM  # the edges say the cause once
             log.warning("%s", failure)
             kind = "extractive"
             inputs = answer_inputs(kind, **common)
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})
         composer.timings["answer_ms"] = round(1000 * (time.perf_counter() - t0), 1)
         final = out.get("answerer") or out.get("verifier") or {}
-        reason = out.get("gate", {}).get("reason") or final.get("reason")
-        if reason is None and not final.get("claims"):
-            reason = out.get("reader", {}).get("reason")  # what the reader found (or did not) beside the LLM
+        outs: list[dict[str, Any]] = [out.get("gate", {}), final]
+        if not final.get("claims"):
+            outs.append(out.get("reader", {}))  # what the reader found (or did not) beside the LLM
+        why = next((d for d in outs if d.get("reason")), {})
+        reason = why.get("reason")
         claims = final.get("claims", []) if reason is None else []
         # claims number the evidence their answerer saw: the reader's, the gate's, or the LLM's part
         evidence = final.get("evidence") or out.get("prompt", out.get("gate", {})).get("evidence", evidence)
@@ -385,7 +389,7 @@ class Engine:
         result = news.finish(result, qt, lacking, differ, language, conversation)
         if found.notice:
             notice = f"{notice} {found.notice}" if notice else found.notice
-        result.notice = notice
+        result.notice, result.reason_figures = notice, why.get("figures") if result.abstained else None
         if on_token is not None and kind == "extractive" and not (stream and stream.raw):
             on_token(result.answer)
         return result

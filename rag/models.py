@@ -172,13 +172,21 @@ class AnswerResult:
     standalone_question: str | None = None
     reason: Annotated[
         str | None,
-        Field(description="why the service abstained ('weak evidence', 'not mentioned: X', 'unsupported answer')"),
+        Field(description="why the service abstained (in words) ('weak evidence: …', '… does not mention X')"),
     ] = None
     notice: Annotated[
         str | None,
         Field(
             description="what the reader must know about how this answer was made, e.g. that the local LLM was "
-            "down (restarting) and the answer is extractive; null when all went as asked"
+            "down and the answer is extractive (terse: the cause and its fix are in /healthz's llm_error); null "
+            "when all went as asked"
+        ),
+    ] = None
+    reason_figures: Annotated[
+        dict[str, float] | None,
+        Field(
+            description="on an abstention: the figures behind its reason, e.g. {'confidence': 0.12, 'needed': "
+            "0.49} (the reader's) or {'best_similarity': 0.79, 'needed': 0.8} (search's); null otherwise"
         ),
     ] = None
     nearest: Annotated[

@@ -4,6 +4,9 @@ The embedded index takes one writer (its write-ahead log locks the folder), so a
 never opens it; instead the CLI finds the service's announcement in the index folder. ``rag
 ingest`` uploads the files to ``POST /api/articles`` and follows the job to its report; ``ask``,
 ``chat``, ``search``, ``cite`` and ``stats`` go to the service's API (:class:`ServiceEngine`).
+
+Light on purpose: a call the service answers imports no model code (httpx and the result types only;
+tests/test_cli_target.py checks that no torch or haystack comes with it).
 """
 
 from __future__ import annotations
@@ -17,8 +20,18 @@ from typing import Any
 import httpx
 
 from rag.errors import RagError
-from rag.loaders import SUPPORTED_EXTENSIONS, list_files
-from rag.models import AnswerResult, Citation, Claim, EvidenceSentence, Filters, IngestReport, SearchHit, Skipped
+from rag.models import (
+    AnswerResult,
+    Citation,
+    CiteLookup,
+    Claim,
+    EvidenceSentence,
+    Filters,
+    IngestReport,
+    SearchHit,
+    SearchResult,
+    Skipped,
+)
 
 #: Files per upload request.
 BATCH = 50
@@ -33,6 +46,8 @@ def ingest_via_service(
     timeout_s: float = 3600.0,
 ) -> IngestReport:
     """Upload the files to the service and wait for their jobs; returns one merged ingest report."""
+    from rag.loaders import SUPPORTED_EXTENSIONS, list_files
+
     for p in paths:
         if not Path(p).exists():
             raise RagError(f"{p}: no such file or folder")
@@ -123,8 +138,6 @@ class ServiceEngine:
         return resp.json()
 
     def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None, **_: Any) -> Any:
-        from rag.models import SearchResult
-
         body = {"query": query, "top_k": top_k or 5, "filters": _filters_json(filters)}
         data = self._call("POST", "/api/search", body)
         hits = [
@@ -140,8 +153,6 @@ class ServiceEngine:
         return self.lookup(claim, top_k=top_k, filters=filters).citations
 
     def lookup(self, claim: str, *, top_k: int = 5, filters: Filters | None = None) -> Any:
-        from rag.answer.lookup import CiteLookup
-
         data = self._call("POST", "/api/cite", {"claim": claim, "top_k": top_k, "filters": _filters_json(filters)})
         return CiteLookup.from_dict(data)
 
@@ -165,6 +176,14 @@ class ServiceEngine:
     def stats(self) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/api/stats")
         return data
+
+    def articles(self) -> int | None:
+        """The service's article count from ``/healthz`` (None while it starts, or if it does not say)."""
+        try:
+            n = self._client.get("/healthz", timeout=5.0).json().get("articles")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return n if isinstance(n, int) else None
 
 
 def answer_from_dict(data: dict[str, Any]) -> AnswerResult:

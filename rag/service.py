@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rag.announcement import SERVICE_FILE, running_service, service_file  # noqa: F401  (their old home)
 from rag.answer.followup import Conversation
 from rag.engine import Engine
 from rag.errors import BusyError, Cancelled, IndexStoreError, RagError
@@ -31,47 +32,7 @@ from rag.models import AnswerResult, Filters
 from rag.settings import Settings
 from rag.store.maintenance import IndexMaintenance
 
-SERVICE_FILE = "rag_service.json"
 log = logging.getLogger(__name__)
-
-
-def service_file(settings: Settings) -> Path:
-    return settings.index_dir() / SERVICE_FILE
-
-
-def running_service(settings: Settings) -> dict[str, Any] | None:
-    """The announcement of a live service owning this index, if there is one."""
-    path = service_file(settings)
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        pid = int(info["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        _remove_stale(path)
-        return None
-    except OSError:
-        return None
-    try:  # a pid alive again in another program (reused after a crash) is no service
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        cmdline = None  # not Linux: the pid check is all there is
-    if cmdline is not None and b"serve" not in cmdline:
-        _remove_stale(path)
-        return None
-    return dict(info)
-
-
-def _remove_stale(path: Path) -> None:
-    """The announcement of a service that is gone (killed before it could remove it)."""
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        if int(info.get("pid", -1)) != os.getpid():
-            path.unlink()
-    except (OSError, ValueError, TypeError):
-        pass
 
 
 #: Index bytes one byte of uploaded text may become: an estimate, not a measurement (a sentence of ~150

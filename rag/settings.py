@@ -89,6 +89,11 @@ class IngestSettings(_Section):
 class IndexSettings(_Section):
     home: Path = Field(PROJECT_ROOT / "indexes", description="folder holding embedded indexes")
     path: Path | None = Field(None, description="explicit index folder (overrides the derived name)")
+    last_ingest: Path | None = Field(
+        None,
+        description="file where `rag ingest` records the index it wrote into, so a command naming no --index "
+        "warns when the default is another (default: <home>/last_ingest.json)",
+    )
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; unset = embedded Qdrant Edge")
     qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server (never logged)")
     collection: str | None = Field(None, description="collection name on a server (default: derived name)")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# `rag ingest` records the index it wrote into (rag/cli/target.py): the tests' ingests go to a record of
+# their own, never to the project's indexes/last_ingest.json (its warnings would name pytest's folders)
+os.environ.setdefault(
+    "RAG_INDEX__LAST_INGEST", os.path.join(tempfile.gettempdir(), f"rag-news-tests-{os.getuid()}-last_ingest.json")
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

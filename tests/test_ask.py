@@ -77,6 +77,11 @@ def test_unanswerable_questions_abstain(seeded_engine, question: str) -> None:  
 def test_off_topic_questions_abstain_on_weak_evidence(seeded_engine) -> None:  # type: ignore[no-untyped-def]
     result = seeded_engine.ask("Who won the football world cup in 2006?", answerer="extractive")
     assert result.abstained and "weak evidence" in (result.reason or "")
+    assert "similarity" not in (result.reason or "") and "<" not in (result.reason or "")  # said in words
+    figures = result.to_dict()["reason_figures"]  # the figures stay in the JSON
+    assert figures["best_similarity"] < figures["needed"]
+    answered = seeded_engine.ask("How many US troops are in Syria?", answerer="extractive")
+    assert answered.reason_figures is None
 
 
 def test_follow_up_resolves_against_the_previous_turn(seeded_engine) -> None:  # type: ignore[no-untyped-def]

@@ -126,3 +126,24 @@ def test_eval_json_schema(tmp_path: Path) -> None:
     # On 10 paragraphs, our system must find almost every gold paragraph in the top 5.
     assert report["languages"]["it"]["systems"]["ours"]["R@5"] >= 0.9
     assert report["languages"]["en"]["systems"]["ours"]["R@5"] >= 0.9
+
+
+def test_a_command_names_the_index_it_opens_and_warns_when_the_last_ingest_went_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28, opening the index here (tests/cli/test_cli_target.py: through a running service)."""
+    from rag.settings import load_settings
+
+    monkeypatch.setenv("RAG_INDEX__HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAG_INDEX__LAST_INGEST", str(tmp_path / "last.json"))
+    idx = (tmp_path / "idx").resolve()
+    default = load_settings().index_dir().resolve()
+    res = runner.invoke(app, ["ingest", str(SEEDS), "--index", str(idx), "--json"])
+    assert res.exit_code == 0 and f"index {idx} (opened here, 0 articles)" in res.stderr, res.output
+    res = runner.invoke(app, ["stats", "--index", str(idx), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["articles"] == 2
+    assert f"index {idx} (opened here, 2 articles)" in res.stderr and "warning" not in res.stderr
+    res = runner.invoke(app, ["stats", "--json"])  # no --index: the (empty) default index, and a warning
+    assert res.exit_code == 0 and json.loads(res.stdout)["articles"] == 0
+    assert f"index {default} (opened here, 0 articles)" in res.stderr
+    assert f"wrote into another one: {idx}" in res.stderr and f"fix: add --index {idx} " in res.stderr

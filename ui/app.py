@@ -88,18 +88,23 @@ def build_ui(service: Service) -> gr.Blocks:
         sources: list[str] | None,
         date_from: str,
         date_to: str,
+        answers: list[dict[str, Any]],  # the session's answers, oldest first: a chip's turn indexes them
     ) -> Iterator[tuple[Any, ...]]:
-        history = list(history or [])
+        """Streams one question's answer into the chat. A question sent while another is answered waits
+        its turn (the events are queued in order, never dropped); only this question's first step empties
+        the box, so one typed meanwhile stays there until its own turn."""
+        history, answers = list(history or []), list(answers or [])
+        same = gr.update()
         if not message.strip():
-            yield history, history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, same, same, answers
             return
         if ui_filters.date_problems(date_from, date_to):  # said beside the date boxes; the question stays
-            yield history, history, conversation_id, gr.update(), gr.update(), message
+            yield history, history, conversation_id, same, same, answers
             return
         conversation_id = conversation_id or service.new_conversation()
         history.append({"role": "user", "content": message})
         history.append({"role": "assistant", "content": "<div class='answer pending'>…</div>"})
-        yield history, history, conversation_id, None, render.sources_html(None, None, {}), ""
+        yield history, history, conversation_id, render.sources_html(None, None, {}), "", answers
         tokens: queue.Queue[str | None] = queue.Queue()
         outcome: dict[str, Any] = {}
 
@@ -130,29 +135,39 @@ def build_ui(service: Service) -> gr.Blocks:
                 "role": "assistant",
                 "content": f"<div class='answer pending'>{render.escape(partial)}…</div>",
             }
-            yield history, history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, same, same, answers
         if "error" in outcome:
             history[-1] = {
                 "role": "assistant",
                 "content": f"<div class='answer error'>{render.escape(outcome['error'])}</div>",
             }
-            yield history, history, conversation_id, None, gr.update(), ""
+            yield history, history, conversation_id, same, same, answers
             return
-        result = outcome["result"]
-        history[-1] = {"role": "assistant", "content": render.answer_html(result)}
+        result, turn = outcome["result"], len(answers)
+        answers.append(result)
+        history[-1] = {"role": "assistant", "content": render.answer_html(result, turn)}
         first = result["citations"][0]["n"] if result["citations"] else None
-        pane = render.sources_html(shown(result), first, article_texts(result))
-        yield history, history, conversation_id, result, pane, ""
+        pane = render.sources_html(shown(result), first, article_texts(result), turn)
+        yield history, history, conversation_id, pane, same, answers
 
-    def open_citation(target: str, result: dict[str, Any] | None) -> str:
+    def open_citation(target: str, answers: list[dict[str, Any]] | None) -> str:
+        """``turn:n:clicked-at`` from a chip or a card: that answer's citation ``n`` opened."""
+        answers = answers or []
         try:
-            n = int(target.split(":", 1)[0])
-        except ValueError:
-            return render.sources_html(shown(result), None, {})
-        return render.sources_html(shown(result), n, article_texts(result))
+            turn, n = (int(x) for x in target.split(":")[:2])
+            result = answers[turn]
+        except (ValueError, IndexError):
+            return render.sources_html(shown(answers[-1] if answers else None), None, {})
+        return render.sources_html(shown(result), n, article_texts(result), turn)
+
+    def llm_status() -> str:
+        """Why the local LLM is not answering, with its fix: said once, atop the page (each answer made
+        without it carries a one-line notice)."""
+        said = engine.llm_notice or (service.llm_error if service.llm == "failed" else None)
+        return render.llm_status(said)
 
     def reset() -> tuple[Any, ...]:
-        return [], [], None, None, render.sources_html(None, None, {})
+        return [], [], None, render.sources_html(None, None, {})
 
     # -- citation lookup ----------------------------------------------------------------------------
     def cite(claim: str, k: int, sources: list[str] | None, date_from: str, date_to: str) -> str:
@@ -168,9 +183,8 @@ def build_ui(service: Service) -> gr.Blocks:
         texts = {h["article_id"]: engine.article_text(h["article_id"]) or h["quote"] for h in hits}
         return render.cite_html(claim, hits, texts, verdict=(found.verdict, found.summary()))
 
-    def keep(answers: list[dict[str, Any]] | None, result: dict[str, Any] | None) -> tuple[Any, ...]:
-        kept = exports.collect(answers, result)
-        return (kept, *exports.files(kept))
+    def export_files(answers: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        return exports.files(list(answers or []))
 
     def filter_state(answerer: str, sources: list[str] | None, date_from: str, date_to: str) -> tuple[Any, str]:
         label = ui_filters.describe(answerer, sources, date_from, date_to)
@@ -181,11 +195,11 @@ def build_ui(service: Service) -> gr.Blocks:
             "# rag-news\nAsk the news archive in English or Italian. Every answer cites the exact source sentence.",
             elem_id="title",
         )
+        llm_note = gr.HTML(elem_id="llm-status")
         conversation = gr.State(None)
         # The chat's messages, kept here: the Chatbot is shown, never read back. A history sent by the page
         # could name any server file as a message's attachment, which Gradio would copy and serve.
         messages = gr.State([])
-        last = gr.State(None)
         answered = gr.State([])  # the session's answers: the exports, and where the browser's articles were cited
         with gr.Tab("Chat", id="chat"):
             with gr.Row(equal_height=False):
@@ -246,22 +260,22 @@ def build_ui(service: Service) -> gr.Blocks:
             shelf = library.build(demo, library_tab, service, source_choices(), answered)
             rows["library"] = shelf.row
 
-        chat_inputs = [question, messages, conversation, answerer, chat_sources, chat_from, chat_to]
-        chat_outputs = [chatbot, messages, conversation, last, sources_view, question]
+        chat_inputs = [question, messages, conversation, answerer, chat_sources, chat_from, chat_to, answered]
+        chat_outputs = [chatbot, messages, conversation, sources_view, question, answered]
         typed = rows["chat"].typed(len(chat_inputs), (5, 6))
-        for trigger in (send.click, question.submit):
-            trigger(ask, chat_inputs, chat_outputs, js=typed).then(
-                keep, [answered, last], [answered, export_md, export_csv]
-            )
+        for trigger in (send.click, question.submit):  # one queue for both, in order; none dropped
+            trigger(ask, chat_inputs, chat_outputs, js=typed, trigger_mode="multiple", concurrency_id="chat-ask").then(
+                export_files, [answered], [export_md, export_csv]
+            ).then(llm_status, None, llm_note)
         examples.click(
             lambda i, qs: qs[i] if i is not None and i < len(qs) else gr.update(), [examples, questions], question
         )
-        clear.click(reset, None, [chatbot, messages, conversation, last, sources_view]).then(
+        clear.click(reset, None, [chatbot, messages, conversation, sources_view]).then(
             lambda: ([], None, None), None, [answered, export_md, export_csv]
         )
         # .change, not .input: Gradio 6 sends a textbox's input event on key presses only, never for a value
         # the page script writes (each click writes a new value, so each one changes it)
-        cite_target.change(open_citation, [cite_target, last], sources_view)  # ui/script.js scrolls to it
+        cite_target.change(open_citation, [cite_target, answered], sources_view)  # ui/script.js scrolls to it
         cite_inputs = [claim, ck, cite_sources, cite_from, cite_to]
         cite_typed = rows["cite"].typed(len(cite_inputs), (3, 4))  # a bad date is said, not left stale
         find.click(cite, cite_inputs, candidates, js=cite_typed)
@@ -276,6 +290,7 @@ def build_ui(service: Service) -> gr.Blocks:
             *(row.sources for row in rows.values()),
         ]  # what depends on the archive's content
         demo.load(archive_changed, None, refreshed)
+        demo.load(llm_status, None, llm_note)
         shelf.changed.change(archive_changed, None, refreshed)
     return demo
 

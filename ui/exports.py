@@ -13,14 +13,6 @@ from gradio.utils import get_upload_folder
 from rag.answer.export import export
 
 
-def collect(answers: list[dict[str, Any]] | None, last: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The session's answers with the latest one added once (``last`` is None while one is pending)."""
-    answers = list(answers or [])
-    if last and (not answers or answers[-1] != last):
-        answers.append(last)
-    return answers
-
-
 def files(answers: list[dict[str, Any]]) -> tuple[str | None, str | None]:
     """Paths of the Markdown and CSV exports (in Gradio's own folder, so the page may serve them), or
     ``None`` when there is nothing to export yet."""

@@ -29,8 +29,10 @@ def _meta_of(c: dict[str, Any]) -> str:
     return _meta(c.get("title") or c["article_id"], c.get("source"), c.get("date"), c.get("url"))
 
 
-def answer_html(result: dict[str, Any]) -> str:
-    """The answer with its citation marks as clickable chips (handled by the page script)."""
+def answer_html(result: dict[str, Any], turn: int | None = None) -> str:
+    """The answer with its citation marks as clickable chips (handled by the page script). ``turn``: the
+    answer's place in the chat, carried by its chips, so a click on an older answer opens that answer's
+    source (not the latest one's)."""
     notice = result.get("notice")
     notice = f"<div class='answer-notice' role='status'>{escape(notice)}</div>" if notice else ""
     if result["abstained"]:
@@ -38,18 +40,18 @@ def answer_html(result: dict[str, Any]) -> str:
         return (
             f"<div class='answer abstain' data-abstained='true'><b>{escape(result['answer'])}</b>{reason}{notice}</div>"
         )
-    body = "" if result.get("sources_differ") else _claims_html(result)  # the values are listed below instead
-    return f"<div class='answer'>{body}{_when_html(result)}{notice}</div>"
+    body = "" if result.get("sources_differ") else _claims_html(result, turn)  # the values are listed below
+    return f"<div class='answer'>{body}{_when_html(result, turn)}{notice}</div>"
 
 
-def _when_html(result: dict[str, Any]) -> str:
+def _when_html(result: dict[str, Any], turn: int | None = None) -> str:
     """As of when and by whom (the cited report), or that the sources differ."""
     it = result.get("language") == "it"
     differ = result.get("sources_differ") or []
     if differ:
         label = "Le fonti divergono" if it else "Sources differ"
         items = " · ".join(
-            f"{escape(str(v['value']))} {_chip(v['citation'])}"
+            f"{escape(str(v['value']))} {_chip(v['citation'], turn)}"
             + (
                 f" ({escape(', '.join(x for x in (v.get('source'), v.get('date')) if x))})"
                 if v.get("source") or v.get("date")
@@ -69,11 +71,16 @@ def _when_html(result: dict[str, Any]) -> str:
     )
 
 
-def _chip(n: int) -> str:
-    return f"<span class='cite' data-cite='{int(n)}' title='show source'>[{int(n)}]</span>"
+def cite_key(n: int, turn: int | None = None) -> str:
+    """What a citation mark or source card hands the page script: ``turn:n`` (or ``n`` alone)."""
+    return f"{int(turn)}:{int(n)}" if turn is not None else str(int(n))
 
 
-def _claims_html(result: dict[str, Any]) -> str:
+def _chip(n: int, turn: int | None = None) -> str:
+    return f"<span class='cite' data-cite='{cite_key(n, turn)}' title='show source'>[{int(n)}]</span>"
+
+
+def _claims_html(result: dict[str, Any], turn: int | None = None) -> str:
     """Each claim's text, escaped and as text, then chips for the citations the answerer gave it: a
     ``[2]`` inside a quoted sentence stays text (only the answerer's own marks are citations)."""
     claims = result.get("claims") or []
@@ -89,8 +96,19 @@ def _claims_html(result: dict[str, Any]) -> str:
             said = f"{escape(str(rendered))} <span class='source-words' title='the source says'>({escape(text)})</span>"
         else:
             said = escape(shown)
-        parts.append(f"{said} {''.join(_chip(n) for n in claim['citations'])}")
+        parts.append(f"{said} {''.join(_chip(n, turn) for n in claim['citations'])}")
     return " ".join(parts)
+
+
+def llm_status(said: str | None) -> str:
+    """Atop the page, once: the local LLM cannot answer, why, and the fix (``said``); empty when it can."""
+    if not said:
+        return ""
+    lines = "<br>".join(escape(line.strip()) for line in said.splitlines())
+    return (
+        "<div class='llm-status' role='status'><b>The local LLM is unavailable: answers are extractive "
+        f"meanwhile.</b><br>{lines}</div>"
+    )
 
 
 def status(text: str, kind: str = "info") -> str:
@@ -130,8 +148,11 @@ def copy_button(c: dict[str, Any]) -> str:
     return f"<button type='button' class='copy-ref' data-ref=\"{ref}\" title='{ref}'>Copy reference</button>"
 
 
-def sources_html(result: dict[str, Any] | None, active: int | None, articles: dict[str, str]) -> str:
-    """The cited sentences as cards; the active one opened in its article, highlighted."""
+def sources_html(
+    result: dict[str, Any] | None, active: int | None, articles: dict[str, str], turn: int | None = None
+) -> str:
+    """The cited sentences as cards; the active one opened in its article, highlighted. ``turn``: the
+    answer's place in the chat (its cards, clicked, open its own citations)."""
     if not result or not result.get("citations"):
         if result and result.get("abstained"):
             head = "<div class='sources empty'>No source supports an answer to this question.</div>"
@@ -143,14 +164,14 @@ def sources_html(result: dict[str, Any] | None, active: int | None, articles: di
                 f"<div class='src-meta'>{_meta_of(c)} · chars {c['start']}–{c['end']}</div></div>"
                 for c in near
             )
-            label = "<div class='nearest-label'>Nearest sentences found: not enough to answer</div>"
+            label = "<div class='nearest-label'>The nearest sentences found</div>"
             return f"<div class='sources'>{head}{label}{items}</div>"
         return "<div class='sources empty'>Sources of the answer appear here. Click a citation mark to open it.</div>"
     cards = []
     for c in result["citations"]:
         on = " active" if c["n"] == active else ""
         cards.append(
-            f"<div class='source-card{on}' data-cite='{c['n']}'><span class='cite-n'>[{c['n']}]</span> "
+            f"<div class='source-card{on}' data-cite='{cite_key(c['n'], turn)}'><span class='cite-n'>[{c['n']}]</span> "
             f"<span class='quote'>«{escape(c['quote'])}»</span>"
             f"<div class='src-meta'>{_meta_of(c)}"
             f" · chars {c['start']}–{c['end']} {copy_button(c)}</div></div>"

@@ -71,29 +71,46 @@ def make_filters(
 @contextmanager
 def engine_for(index: Path | None, *, handoff: bool = False) -> Iterator[Any]:
     """The index's engine; with ``handoff``, while ``rag serve`` owns the index, the running service
-    instead (its API answers the queries: :class:`rag.remote.ServiceEngine`)."""
-    from rag.engine import Engine
-    from rag.errors import IndexLockedError
+    instead (its API answers the queries: :class:`rag.remote.ServiceEngine`). Says on stderr which
+    index it asks and how; with no ``--index``, warns when the last ``rag ingest`` went elsewhere.
+
+    The service's announcement is read before any model code is imported: a call the service
+    answers costs an HTTP request, not the engine's imports (the service locks the folder it owns,
+    so an announcement in this folder is a service of this index)."""
+    from rag.announcement import running_service
+    from rag.cli.target import say_asking, warn_if_another_was_ingested
 
     settings = settings_for(index)
-    info: dict[str, Any] | None = None
+    if index is None:
+        warn_if_another_was_ingested(settings, err)
+    info = running_service(settings) if handoff else None
+    if info is None:
+        from rag.engine import Engine
+        from rag.errors import IndexLockedError
+
+        try:
+            engine = Engine(settings)
+        except IndexLockedError:
+            info = running_service(settings) if handoff else None  # it started meanwhile
+            if info is None:
+                raise
+        else:
+            with engine:
+                say_asking(settings, err, "opened here", _articles(engine))
+                yield engine
+            return
+    from rag.remote import ServiceEngine, service_token
+
+    with ServiceEngine(info["url"], service_token()) as remote:
+        say_asking(settings, err, f"served by rag serve at {info['url']}: asking it", remote.articles())
+        yield remote
+
+
+def _articles(engine: Any) -> int | None:
     try:
-        engine = Engine(settings)
-    except IndexLockedError:
-        from rag.service import running_service
-
-        info = running_service(settings) if handoff else None
-        if info is None:
-            raise
-    if info is not None:
-        from rag.remote import ServiceEngine, service_token
-
-        err.print(f"[dim]the index is served by rag serve at {info['url']}: asking it[/]")
-        with ServiceEngine(info["url"], service_token()) as remote:
-            yield remote
-        return
-    with engine:
-        yield engine
+        return int(engine.store.count("article"))
+    except Exception:  # only a figure for the message: the command reports a broken index itself
+        return None
 
 
 def fail(e: RagError) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, one_line, out, progress_bar, settings_for
-from rag.models import IngestReport
+
+if TYPE_CHECKING:
+    from rag.models import IngestReport
 
 
 def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> IngestReport:
@@ -31,13 +33,15 @@ def _ingest_here(paths: list[Path], index: Path | None, json_out: bool) -> Inges
 
 
 def _ingest_via_service(paths: list[Path], index: Path | None, json_out: bool) -> IngestReport | None:
+    from rag.announcement import running_service
+    from rag.cli.target import say_asking
     from rag.remote import ingest_via_service, service_token
-    from rag.service import running_service
 
-    info = running_service(settings_for(index))
+    settings = settings_for(index)
+    info = running_service(settings)
     if info is None:
         return None
-    err.print(f"the index is served by rag serve at {info['url']}: sending the files there")
+    say_asking(settings, err, f"served by rag serve at {info['url']}: sending the files there", None)
     with progress_bar(json_out) as bar:
         task = bar.add_task("ingesting", total=None, detail="via service")
         return ingest_via_service(
@@ -54,15 +58,19 @@ def ingest(
     """Ingest articles; re-ingesting the same content adds nothing.
 
     While `rag serve` owns the index, the files are handed to the service (uploaded as a job)."""
+    from rag.cli.target import record_ingest
     from rag.errors import IndexLockedError
 
-    try:
-        report = _ingest_here(paths, index, json_out)
-    except IndexLockedError:
-        handed = _ingest_via_service(paths, index, json_out)
-        if handed is None:
-            raise
-        report = handed
+    report = _ingest_via_service(paths, index, json_out)  # a service owning the index: no engine here
+    if report is None:
+        try:
+            report = _ingest_here(paths, index, json_out)
+        except IndexLockedError:  # it started meanwhile
+            handed = _ingest_via_service(paths, index, json_out)
+            if handed is None:
+                raise
+            report = handed
+    record_ingest(settings_for(index))  # `rag cite` with no --index warns if the default is another
     if json_out:
         dump(report.to_dict())
         return

@@ -94,6 +94,11 @@ def make_generator(settings: Settings, kind: str, local: LocalLLM | None = None)
     )
 
 
+#: An answer's notice when the local LLM failed: terse, since it repeats on every answer while the LLM is
+#: down; the cause and its fix (``Engine.llm_notice``, ``/healthz``) are said once by each edge.
+ANSWERED_WITHOUT_LLM = "Answered extractively: the local LLM is unavailable."
+
+
 def diagnose_failure(kind: str, err: Exception, settings: Settings, local: Callable[[], LocalLLM]) -> RagError:
     """What an answer pipeline's error means: a ``RagError`` that is not the LLM's is re-raised; a
     failure of the local LLM's process is diagnosed (and the process replaced) by its supervisor

@@ -37,7 +37,9 @@ def _gate(**kw: Any) -> EvidenceGate:
 
 def test_weak_evidence_is_refused_with_the_bar_of_the_question_language() -> None:
     weak = [_ev("Gli Stati Uniti hanno 900 truppe in Siria.", 0.75)]
-    assert _gate().run("Quante truppe in Siria?", "it", weak)["reason"].startswith("weak evidence")
+    said = _gate().run("Quante truppe in Siria?", "it", weak)
+    assert said["reason"].startswith("weak evidence: no passage") and "<" not in said["reason"]  # words, not code
+    assert said["figures"]["best_similarity"] < said["figures"]["needed"]  # the figures, kept for the JSON
     assert "evidence" in _gate().run("How many troops in Syria?", "en", weak)  # the cross-lingual bar is lower
     assert _gate().run("x", "it", [])["reason"] == "nothing in the archive matches the question"
 

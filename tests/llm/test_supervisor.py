@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rag.llm.generators import ANSWERED_WITHOUT_LLM
 from tests.conftest import SYRIA, make_settings
 from tests.serve import ENV, RAG, Server
 
@@ -69,7 +70,8 @@ def test_a_worker_killed_mid_stream_gives_an_extractive_answer_then_comes_back(e
     result = engine.ask(QUESTION, answerer="local", on_token=kill_on_first_token)
     name = signal.Signals(sig).name
     assert result.answerer == "extractive" and not result.abstained
-    assert result.notice and name in result.notice and "Answered extractively" in result.notice
+    assert result.notice == ANSWERED_WITHOUT_LLM  # terse on each answer; the cause, once, beside it
+    assert engine.llm_notice and name in engine.llm_notice and "log" in engine.llm_notice
     assert SYRIA in result.citations[0].quote  # the fallback is a cited answer, not an error
     c = result.citations[0]
     assert engine.article_text(c.article_id)[c.start : c.end] == c.quote
@@ -77,6 +79,7 @@ def test_a_worker_killed_mid_stream_gives_an_extractive_answer_then_comes_back(e
     assert llm.pid != first and llm.restarts == 1
     again = engine.ask(QUESTION, answerer="local")
     assert again.answerer == "local" and again.notice is None and "900" in again.answer
+    assert engine.llm_notice is None  # it answers again: nothing left to say
 
 
 def test_a_hung_worker_reaches_its_timeout_with_a_clear_message(seeded_index: Path) -> None:
@@ -90,7 +93,8 @@ def test_a_hung_worker_reaches_its_timeout_with_a_clear_message(seeded_index: Pa
         result = engine.ask(QUESTION, answerer="local")
         waited = time.monotonic() - t
         assert result.answerer == "extractive" and SYRIA in result.citations[0].quote
-        assert result.notice and "did not answer within 8 s" in result.notice and "RAG_LLM__TIMEOUT_S" in result.notice
+        assert result.notice == ANSWERED_WITHOUT_LLM
+        assert "did not answer within 8 s" in engine.llm_notice and "RAG_LLM__TIMEOUT_S" in engine.llm_notice
         assert waited < 30, waited
         _wait(lambda: _gone(hung), "the hung worker to be killed", timeout=15)
         _wait(lambda: llm.state == "ready", "the restarted LLM")
@@ -104,7 +108,8 @@ def test_a_question_while_the_worker_restarts_is_answered_at_once(engine: Any) -
     t = time.monotonic()
     result = engine.ask(QUESTION, answerer="local")
     if llm.state != "ready":  # (a fast machine may have restarted it already)
-        assert result.answerer == "extractive" and result.notice and "restarting" in result.notice
+        assert result.answerer == "extractive" and result.notice == ANSWERED_WITHOUT_LLM
+        assert "restarting" in engine.llm_notice
         assert time.monotonic() - t < 10  # no waiting for the new process
     _wait(lambda: llm.state == "ready", "the restarted LLM")
     assert engine.ask(QUESTION, answerer="local").answerer == "local"
@@ -119,7 +124,8 @@ def test_a_truncated_gguf_is_a_clear_error_naming_the_file_and_the_fix(seeded_in
     with _engine(seeded_index, gguf_path=cut) as engine:
         result = engine.ask(QUESTION)  # auto: the local LLM is installed, its file is not usable
         assert result.answerer == "extractive" and SYRIA in result.citations[0].quote
-        assert result.notice and str(cut) in result.notice and "truncated" in result.notice
+        assert result.notice == ANSWERED_WITHOUT_LLM
+        assert str(cut) in engine.llm_notice and "truncated" in engine.llm_notice
         assert engine.local_llm.state == "failed" and engine.local_llm.pid is None
     done = subprocess.run(
         [*RAG, "ask", QUESTION, "--index", str(seeded_index), "--answerer", "local"],
@@ -169,7 +175,7 @@ def test_kill_9_of_the_worker_mid_stream_in_rag_serve(seeded_index: Path, tmp_pa
         kinds = [k for k, _ in seen]
         assert kinds[0] == "token" and kinds[-1] in ("answer", "error"), kinds
         final = seen[-1][1]
-        assert final["answerer"] == "extractive" and "SIGKILL" in final["notice"], final
+        assert final["answerer"] == "extractive" and final["notice"] == ANSWERED_WITHOUT_LLM, final
         assert SYRIA in final["citations"][0]["quote"]
         assert server.proc.poll() is None and health().status_code == 200
         _wait(lambda: health().json()["llm"] == "ready", "the restarted LLM")

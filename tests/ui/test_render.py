@@ -39,11 +39,11 @@ def test_abstention_is_shown_as_such() -> None:
     assert "data-abstained='true'" in html and "<script>" not in html
 
 
-def test_an_abstention_shows_the_nearest_sentences_as_not_enough_escaped() -> None:
+def test_an_abstention_shows_the_nearest_sentences_as_such_escaped() -> None:
     near = {"n": 1, "article_id": "a", "title": EVIL, "source": "S", "date": None, "url": None,
             "sentence_id": "a#s0", "start": 0, "end": 5, "quote": EVIL}  # fmt: skip
     html = render.sources_html({"abstained": True, "citations": [], "nearest": [near]}, None, {})
-    assert "No source supports" in html and "not enough to answer" in html and "nearest" in html
+    assert "No source supports" in html and "The nearest sentences found" in html and "not enough" not in html
     assert "<script>" not in html and "data-cite" not in html  # never a clickable citation
     bare = render.sources_html({"abstained": True, "citations": []}, None, {})
     assert "No source supports" in bare and "nearest" not in bare
@@ -177,3 +177,20 @@ def test_the_filter_label_names_what_is_on_and_bad_dates_are_said_escaped() -> N
     bad = filters.date_problems("31/01/2024", EVIL)
     assert "&#x27;31/01/2024&#x27; is not a date" in bad and "To:" in bad and "<script>" not in bad
     assert "swap" in filters.date_problems("2024-02-01", "2024-01-01")
+
+
+def test_chips_and_cards_carry_their_answers_turn() -> None:
+    """An older answer's [1] names its own turn, so the page opens that answer's source, not the latest's."""
+    one = [{"text": "900", "citations": [1]}]
+    assert "data-cite='3:1'" in render.answer_html({"abstained": False, "answer": "900 [1]", "claims": one}, turn=3)
+    differ = {"abstained": False, "answer": "…", "sources_differ": [{"value": "900", "citation": 2}]}
+    assert "data-cite='0:2'" in render.answer_html(differ, turn=0)
+    card = {"n": 1, "article_id": "a", "title": "T", "source": "S", "date": None, "url": None,
+            "sentence_id": "a#s0", "start": 0, "end": 3, "quote": "900"}  # fmt: skip
+    assert "data-cite='4:1'" in render.sources_html({"abstained": False, "citations": [card]}, None, {}, turn=4)
+
+
+def test_the_llm_status_is_said_once_atop_the_page_escaped() -> None:
+    assert render.llm_status(None) == ""
+    html = render.llm_status(f"the local LLM model file {EVIL} is truncated\n  fix: copy it again")
+    assert "class='llm-status'" in html and "extractive" in html and "<script>" not in html and "fix: copy" in html

@@ -42,15 +42,17 @@ class EvidenceGate:
     def warm_up(self) -> None:
         self.support.warm_up()
 
-    @component.output_types(evidence=list[Evidence], reason=str)
+    @component.output_types(evidence=list[Evidence], reason=str, figures=dict[str, float])
     def run(self, focus_question: str, language: str, evidence: list[Evidence]) -> dict[str, Any]:
-        """``evidence`` (only when some passes both gates) or ``reason`` (why not)."""
+        """``evidence`` (only when some passes both gates) or ``reason`` (why not, in words; the figures
+        behind it, if any, in ``figures``)."""
         if not evidence:
             return {"reason": "nothing in the archive matches the question"}
         bar = self.min_similarity if language == self.corpus_language else self.min_similarity_cross
         best = max(ev.similarity for ev in evidence)
         if best < bar:
-            return {"reason": f"weak evidence (best similarity {best:.3f} < {bar})"}
+            why = "weak evidence: no passage in the archive is close enough to the question"
+            return {"reason": why, "figures": {"best_similarity": round(best, 4), "needed": bar}}
         focus = question_focus(self.support.checker, focus_question, language)
         terms = [*focus.numbers, *focus.names]
         found: list[set[str]] = []

@@ -119,7 +119,7 @@ class ReaderAnswerer:
             best = replace(best, span=best.spans[i][:2])
         return best, confidence, bar
 
-    @component.output_types(claims=list[DraftClaim], evidence=list[Evidence], reason=str)
+    @component.output_types(claims=list[DraftClaim], evidence=list[Evidence], reason=str, figures=dict[str, float])
     def run(
         self,
         question: str,
@@ -140,8 +140,9 @@ class ReaderAnswerer:
             return {"claims": [], "evidence": evidence, "reason": "nothing in the archive matches the question"}
         cand, confidence, bar = found
         if confidence < bar:
-            why = f"the reader finds no answer in the evidence (confidence {confidence:.2f} < {bar:.2f})"
-            return {"claims": [], "evidence": evidence, "reason": why}
+            why = "no sentence found states the answer clearly enough to cite it"
+            figures = {"confidence": round(confidence, 4), "needed": round(bar, 4)}
+            return {"claims": [], "evidence": evidence, "reason": why, "figures": figures}
         assert cand.span is not None
         hit = hits[cand.hit]
         sentence = EvidenceSentence(hit.article_id, cand.sentence_id, cand.start, cand.end, cand.text, confidence)
@@ -152,7 +153,7 @@ class ReaderAnswerer:
         span_text = raw.strip()
         a += len(raw) - len(raw.lstrip())
         if not any(ch.isalnum() for ch in span_text):
-            return {"claims": [], "evidence": evidence, "reason": "the reader's span holds no word"}
+            return {"claims": [], "evidence": evidence, "reason": "the best guess in the sentences found holds no word"}
         cue = denial(cand.text, a, a + len(span_text))
         if cue is not None:  # "Non è vero che costerà 99 milioni": the sentence names the value to deny it
             why = f"the sentence that names «{span_text}» denies it («{cue}…»), and none states the answer"
