@@ -181,6 +181,22 @@ def timeline(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], i
     return out, undated
 
 
+#: Beyond this many months the timeline counts years: a label per month would overlap.
+MONTHS_SHOWN = 24
+
+
+def timeline_bars(months: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The timeline as the chart shows it: ``("month", months)`` for up to :data:`MONTHS_SHOWN` months,
+    else ``("year", [{"month": "YYYY", "count": n}, …])`` (every year between, empty ones as 0)."""
+    if len(months) <= MONTHS_SHOWN:
+        return "month", months
+    years: Counter[str] = Counter()
+    for m in months:
+        years[m["month"][:4]] += int(m["count"])
+    first, last = int(min(years)), int(max(years))
+    return "year", [{"month": f"{y:04d}", "count": years.get(f"{y:04d}", 0)} for y in range(first, last + 1)]
+
+
 # -- one article and where it was cited ---------------------------------------------------------------
 def article(engine: Any, article_id: str) -> dict[str, Any] | None:
     """The stored article (:meth:`rag.engine.Engine.get_article`) with its ``display_title``."""

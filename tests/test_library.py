@@ -194,3 +194,16 @@ def test_examples_drop_a_seed_question_whose_seed_is_gone_and_ask_about_the_newe
 def test_a_missing_seed_file_is_no_seed() -> None:
     assert library.seed_article_id("nope.txt") is None
     assert library.seed_article_id("004_5440dd308387ea49.txt", SEEDS) is not None
+
+
+def test_a_timeline_of_more_than_two_years_counts_years_so_its_labels_do_not_overlap() -> None:
+    rows = [{"date": "2019-03-02"}, {"date": "2019-11-30"}, {"date": "2022-06-01"}, {"date": None}]
+    months, undated = library.timeline(rows)
+    assert len(months) == 40 and undated == 1
+    assert library.timeline_bars(months) == (
+        "year",
+        [{"month": "2019", "count": 2}, {"month": "2020", "count": 0}, {"month": "2021", "count": 0},
+         {"month": "2022", "count": 1}],
+    )  # fmt: skip
+    short = library.timeline([{"date": "2024-01-05"}, {"date": "2024-03-01"}])[0]
+    assert library.timeline_bars(short) == ("month", short)  # a short span keeps its months

@@ -151,10 +151,10 @@ def build_ui(service: Service) -> gr.Blocks:
         yield history, history, conversation_id, pane, same, answers
 
     def open_citation(target: str, answers: list[dict[str, Any]] | None) -> str:
-        """``turn:n:clicked-at`` from a chip or a card: that answer's citation ``n`` opened."""
+        """``turn-n:clicked-at`` from a chip or a card: that answer's citation ``n`` opened."""
         answers = answers or []
         try:
-            turn, n = (int(x) for x in target.split(":")[:2])
+            turn, n = (int(x) for x in target.split(":", 1)[0].split("-"))
             result = answers[turn]
         except (ValueError, IndexError):
             return render.sources_html(shown(answers[-1] if answers else None), None, {})

@@ -24,8 +24,9 @@ def _open_attrs(article_id: str, start: int | None = None, end: int | None = Non
 
 
 def search_html(result: dict[str, Any], titles: dict[str, str] | None = None) -> str:
-    """Search hits, best first: the chunk with its matching sentences marked. A hit's title (the display
-    title from ``titles``) and each marked sentence open the article there."""
+    """Search hits, best first: the chunk with its best matching sentence highlighted (highlighting every
+    sentence search scored would mark nearly all of them). A hit's title (the display title from
+    ``titles``) and each matching sentence open the article there."""
     titles = titles or {}
     notice = f"<div class='filter-note'>{escape(result['notice'])}</div>" if result.get("notice") else ""
     if not result["hits"]:
@@ -33,21 +34,22 @@ def search_html(result: dict[str, Any], titles: dict[str, str] | None = None) ->
     rows = []
     for rank, hit in enumerate(result["hits"], 1):
         aid = hit["article_id"]
+        best = max(hit["sentences"], key=lambda s: s.get("score") or 0.0, default=None)
+        first = (best["start"], best["end"]) if best else (hit["start"], hit["end"])
         spans = sorted((s["start"], s["end"]) for s in hit["sentences"])
         text = hit["text"]
         out, pos = [], 0
-        for start, end in spans:
+        for start, end in spans:  # only the best match is highlighted; every matched sentence opens
             a, b = start - hit["start"], end - hit["start"]
             if a < pos or a < 0 or b > len(text):
                 continue
+            tag, cls = ("mark", "cite-hl opens best") if (start, end) == first else ("span", "opens")
             out.append(
-                escape(text[pos:a]) + f"<mark class='cite-hl opens' {_open_attrs(aid, start, end)} "
-                f"title='open the article at this sentence'>{escape(text[a:b])}</mark>"
+                escape(text[pos:a]) + f"<{tag} class='{cls}' {_open_attrs(aid, start, end)} "
+                f"title='open the article at this sentence'>{escape(text[a:b])}</{tag}>"
             )
             pos = b
         out.append(escape(text[pos:]))
-        best = max(hit["sentences"], key=lambda s: s.get("score") or 0.0, default=None)
-        first = (best["start"], best["end"]) if best else (hit["start"], hit["end"])
         title = titles.get(aid) or hit.get("title") or aid
         opener = (
             f"<button type='button' class='open-article' {_open_attrs(aid, *first)} "

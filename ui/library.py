@@ -63,11 +63,15 @@ def refresh(
         columns=COLUMNS,
     )
     months, undated = library.timeline(rows)
-    top = max((m["count"] for m in months), default=1)
+    unit, bars = library.timeline_bars(months)
+    top = max((m["count"] for m in bars), default=1)
     chart = gr.update(
-        value=pd.DataFrame(months, columns=["month", "count"]),
+        value=pd.DataFrame(bars, columns=["month", "count"]),
         y_lim=[0, top + max(1, top // 8)],
-        visible=bool(months),
+        visible=bool(bars),
+        title=f"Articles per {unit}",
+        x_title=unit,
+        x_label_angle=-45 if unit == "month" else 0,
     )
     shown = f" · showing {len(rows)}" if len(rows) != everything else ""
     summary = f"**{everything} articles** · {chunks} chunks · {sentences} sentences{shown}"

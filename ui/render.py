@@ -72,12 +72,16 @@ def _when_html(result: dict[str, Any], turn: int | None = None) -> str:
 
 
 def cite_key(n: int, turn: int | None = None) -> str:
-    """What a citation mark or source card hands the page script: ``turn:n`` (or ``n`` alone)."""
-    return f"{int(turn)}:{int(n)}" if turn is not None else str(int(n))
+    """What a citation mark or source card hands the page script: ``turn-n`` (or ``n`` alone). Not
+    ``turn:n``: it is also a class name (see :func:`_chip`)."""
+    return f"{int(turn)}-{int(n)}" if turn is not None else str(int(n))
 
 
 def _chip(n: int, turn: int | None = None) -> str:
-    return f"<span class='cite' data-cite='{cite_key(n, turn)}' title='show source'>[{int(n)}]</span>"
+    """A citation mark. Its key is in a class too: the chat's sanitizer drops ``data-*`` attributes (and
+    without its key a click would merely leave the latest answer's source open)."""
+    key = cite_key(n, turn)
+    return f"<span class='cite ck-{key}' data-cite='{key}' title='show source'>[{int(n)}]</span>"
 
 
 def _claims_html(result: dict[str, Any], turn: int | None = None) -> str:

@@ -3,10 +3,13 @@
 document.addEventListener("click", (event) => {
   if (event.target.closest(".copy-ref")) return; // copying a reference opens nothing
   const el = event.target.closest(".cite, .source-card");
-  if (!el || !el.dataset.cite) return;
+  if (!el) return;
+  // the chat's sanitizer strips data-* attributes from answers: their chips carry the key as a class
+  const key = el.dataset.cite || ([...el.classList].find((c) => c.startsWith("ck-")) || "").slice(3);
+  if (!key) return;
   const box = document.querySelector("#cite-target textarea, #cite-target input");
   if (!box) return;
-  box.value = `${el.dataset.cite}:${Date.now()}`;
+  box.value = `${key}:${Date.now()}`;
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
 

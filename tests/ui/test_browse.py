@@ -52,6 +52,13 @@ def test_a_hit_title_opens_its_article_at_the_hit_sentence() -> None:
     assert "004_5440dd308387ea49" in browse.search_html({"hits": [_hit()]})  # no display title: the stored one
 
 
+def test_only_the_best_sentence_of_a_hit_is_highlighted_and_every_matched_one_opens() -> None:
+    both = [{"start": S1[0], "end": S1[1] + 1, "score": 0.2}, {"start": S2[0], "end": S2[1], "score": 0.9}]
+    html = browse.search_html({"hits": [_hit(sentences=both)]})
+    assert html.count("<mark") == 1 and "Fu aperto nel 2020.</mark>" in html
+    assert f"<span class='opens' data-open='a1' data-start='{S1[0]}' data-end='{S1[1] + 1}'" in html
+
+
 def test_only_web_links_are_rendered() -> None:
     assert "javascript:" not in browse.search_html({"hits": [_hit(url="javascript:alert(1)")]})
 

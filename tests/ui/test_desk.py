@@ -1,0 +1,142 @@
+"""The researcher's desk in a real browser (Debian chromium, Playwright) against `rag serve` on the seeds
+plus short dated articles over six years: what got in the way in an afternoon of use (issue 28). An
+older answer's citation opens its own source, a question sent while another is answered is answered
+after it, search highlights what matched best, the library's timeline is labelled by year, the chat
+fits the window. Screenshots go to test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SYRIA, make_settings
+from tests.serve import Server
+from tests.ui.test_browser import ARGS, CHROMIUM, SHOTS
+from tests.ui.test_source_browser import write_dated
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+#: (date, source, title, text): a story over six years, so the timeline spans 70 months
+DATED = [
+    ("2019-02-11", "ANSA", "Porto di Genova", "Nel 2018 il porto di Genova ha movimentato 2,6 milioni di container."),
+    ("2020-07-03", "Il Post", "Ponte di Genova", "Il nuovo ponte di Genova è lungo 1.067 metri."),
+    ("2022-05-19", "ANSA", "Siccità sul Po", "Il Po è sceso a 3,3 metri sotto lo zero idrometrico a Pontelagoscuro."),
+    ("2024-12-30", "la Repubblica", "Turisti a Venezia", "Venezia ha contato 5,1 milioni di turisti nel 2024."),
+]
+BRIDGE = "Quanto è lungo il nuovo ponte di Genova?"
+
+
+@pytest.fixture(scope="module")
+def server(seeded_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from rag.engine import Engine
+
+    root = tmp_path_factory.mktemp("desk")
+    index = root / "index"
+    shutil.copytree(seeded_index, index)
+    with Engine(make_settings(index)) as engine:
+        engine.ingest(write_dated(root / "dated", DATED))
+    srv = Server(index, root / "serve.log")
+    yield srv.url
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 1016})
+    pg = context.new_page()
+    pg.goto(server + "/")
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    yield pg
+    context.close()
+
+
+def _answers(page, n: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#chatbot .answer:not(.pending)').length >= {n}", timeout=90_000
+    )
+
+
+def test_an_older_answers_citation_opens_its_own_source(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#question textarea", "How many US troops are in Syria?")
+    page.click("#ask")
+    _answers(page, 1)
+    page.wait_for_selector("#active-cite", timeout=20_000)  # an answer opens its first source
+    first = page.inner_text("#active-cite")
+    page.fill("#question textarea", BRIDGE)
+    page.click("#ask")
+    _answers(page, 2)
+    page.wait_for_function("() => document.getElementById('active-cite')?.textContent.includes('1.067')")
+    answers = page.locator("#chatbot .answer")
+    answers.nth(0).locator(".cite").first.click()  # the first answer's [1], after a later answer
+    page.wait_for_function(
+        "s => document.getElementById('active-cite')?.textContent === s", arg=first, timeout=20_000
+    )
+    assert "1.067" not in page.inner_text("#sources")  # the first answer's sources, not the latest's
+    page.screenshot(path=str(SHOTS / "desk_1_older_citation.png"))
+    answers.nth(1).locator(".cite").first.click()  # and the latest one's opens the latest source again
+    page.wait_for_function("() => document.getElementById('active-cite')?.textContent.includes('1.067')")
+
+
+def test_a_question_sent_while_another_is_answered_is_answered_after_it(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#question textarea", "How many US troops are in Syria?")
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("#chatbot .answer.pending", timeout=30_000)  # the first is being answered
+    page.fill("#question textarea", BRIDGE)
+    page.press("#question textarea", "Enter")
+    _answers(page, 2)
+    users = page.locator("#chatbot .user-row, #chatbot [data-testid=user]").all_inner_texts()
+    chat = page.inner_text("#chatbot")
+    assert chat.index("How many US troops are in Syria?") < chat.index(BRIDGE), (users, chat)
+    assert page.locator("#chatbot .answer:not(.pending)").count() == 2
+    assert page.input_value("#question textarea") == ""  # taken, not left behind nor lost
+    page.screenshot(path=str(SHOTS / "desk_2_two_questions.png"))
+
+
+def test_search_highlights_the_best_sentence_of_each_hit_only(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("button[role=tab]:has-text('Search')")
+    page.fill("#search-q textarea", "truppe statunitensi in Siria")
+    page.click("#search-go")
+    page.wait_for_selector("#search-results mark", timeout=30_000)
+    results = page.locator("#search-results .result")
+    for i in range(results.count()):
+        assert results.nth(i).locator("mark").count() <= 1  # one highlight a hit at most
+    assert SYRIA in page.locator("#search-results .result").first.locator("mark").inner_text()
+    assert page.locator("#search-results span.opens").count() >= 1  # the other matches still open the article
+    page.screenshot(path=str(SHOTS / "desk_3_search.png"))
+
+
+def test_the_timeline_is_labelled_by_year_with_counts_on_hover(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("button[role=tab]:has-text('Library')")
+    page.wait_for_selector("#library-timeline svg, #library-timeline canvas", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#library-timeline')?.innerText.includes('per year')", timeout=20_000
+    )
+    labels = page.evaluate(
+        """() => [...document.querySelectorAll('#library-timeline svg text')].map(t => t.textContent)"""
+    )
+    years = [t for t in labels if t.isdigit() and len(t) == 4]
+    assert years[:1] == ["2019"] and "2024" in years and not any(len(t) == 7 and t[4] == "-" for t in labels), labels
+    page.screenshot(path=str(SHOTS / "desk_4_timeline.png"))
+
+
+def test_the_chat_fits_the_window_with_its_examples_in_view(page) -> None:  # type: ignore[no-untyped-def]
+    chat = page.locator("#chatbot").bounding_box()
+    examples = page.locator("#examples").bounding_box()
+    assert chat is not None and examples is not None
+    assert chat["height"] >= 420, chat  # the chat takes the window, not a strip of it
+    assert examples["y"] + examples["height"] <= 1016, examples  # the examples above the fold
+    page.screenshot(path=str(SHOTS / "desk_5_chat_layout.png"))
