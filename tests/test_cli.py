@@ -139,11 +139,11 @@ def test_a_command_names_the_index_it_opens_and_warns_when_the_last_ingest_went_
     idx = (tmp_path / "idx").resolve()
     default = load_settings().index_dir().resolve()
     res = runner.invoke(app, ["ingest", str(SEEDS), "--index", str(idx), "--json"])
-    assert res.exit_code == 0 and f"index {idx} (opened here, 0 articles)" in res.stderr, res.output
+    assert res.exit_code == 0 and f"index {idx} (opened here; nothing ingested there yet)" in res.stderr
     res = runner.invoke(app, ["stats", "--index", str(idx), "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["articles"] == 2
     assert f"index {idx} (opened here, 2 articles)" in res.stderr and "warning" not in res.stderr
-    res = runner.invoke(app, ["stats", "--json"])  # no --index: the (empty) default index, and a warning
-    assert res.exit_code == 0 and json.loads(res.stdout)["articles"] == 0
-    assert f"index {default} (opened here, 0 articles)" in res.stderr
+    res = runner.invoke(app, ["stats", "--json"])  # no --index: the default index (none there), and a warning
+    assert res.exit_code == 2 and "no index at" in res.stderr
+    assert f"index {default} (opened here; nothing ingested there yet)" in res.stderr
     assert f"wrote into another one: {idx}" in res.stderr and f"fix: add --index {idx} " in res.stderr

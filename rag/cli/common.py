@@ -96,7 +96,10 @@ def engine_for(index: Path | None, *, handoff: bool = False) -> Iterator[Any]:
                 raise
         else:
             with engine:
-                say_asking(settings, err, "opened here", _articles(engine))
+                if engine.store.exists():
+                    say_asking(settings, err, "opened here", _articles(engine))
+                else:
+                    say_asking(settings, err, "opened here; nothing ingested there yet", None)
                 yield engine
             return
     from rag.remote import ServiceEngine, service_token

@@ -63,9 +63,8 @@ def fakes(tmp_path: Path, default_index: Path) -> Iterator[tuple[Fake, Fake, Pat
 
 def rag(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """The real CLI in a process of its own, and the modules it imported (from -X importtime)."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    argv = [sys.executable, "-X", "importtime", "-m", "rag.cli", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
     modules = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     done.stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("import time:"))
     return done, modules
