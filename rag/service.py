@@ -139,6 +139,13 @@ class Service:
     def llm_error(self) -> str | None:
         return self.engine.local_llm.error if self._llm_mode == "local" and self.engine._local else None
 
+    @property
+    def llm_notice(self) -> str | None:
+        """Why the default answerer's local LLM is not answering, with the fix; None when it is (or none is used)."""
+        if self._llm_mode != "local" or not self.engine._local:
+            return None
+        return self.engine.llm_notice or self.engine.local_llm.notice()
+
     def _go(self) -> None:
         self.jobs.start()
         self.ready = True

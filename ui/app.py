@@ -163,8 +163,7 @@ def build_ui(service: Service) -> gr.Blocks:
     def llm_status() -> str:
         """Why the local LLM is not answering, with its fix: said once, atop the page (each answer made
         without it carries a one-line notice)."""
-        said = engine.llm_notice or (service.llm_error if service.llm == "failed" else None)
-        return render.llm_status(said)
+        return render.llm_status(service.llm_notice)
 
     def reset() -> tuple[Any, ...]:
         return [], [], None, render.sources_html(None, None, {})

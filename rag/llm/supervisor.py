@@ -301,6 +301,12 @@ class LocalLLM:
         self._replace(proc, why)
         return LLMError(why, hint=FIX.format(log=self.log_path))
 
+    def notice(self) -> str | None:
+        """Why it cannot answer now, with the fix (what an edge says once); None while it can or loads."""
+        if self.state != "failed":
+            return None
+        return str(LLMDownError(self.error or "it failed to load", hint=FIX.format(log=self.log_path)))
+
     def info(self) -> dict[str, Any]:
         return {"state": self.state, "error": self.error, "restarts": self.restarts, "pid": self.pid}
 

@@ -100,7 +100,8 @@ def test_unanswerable_question_shows_the_abstention(page) -> None:  # type: igno
     answer = page.locator("#chatbot .answer.abstain")
     assert answer.count() == 1 and "The archive does not say." in answer.inner_text()
     assert page.locator("#chatbot .cite").count() == 0
-    page.wait_for_selector(".nearest-label", timeout=10_000)  # what it did find, marked as not enough
+    page.wait_for_selector(".nearest-label", timeout=10_000)  # what it did find, said as what it is
+    assert page.inner_text(".nearest-label") == "The nearest sentences found"
     assert page.locator(".source-card.nearest").count() >= 1
     page.screenshot(path=str(SHOTS / "3_abstention.png"))
 
@@ -201,8 +202,8 @@ def test_upload_ask_cite_then_delete(page, tmp_path: Path) -> None:  # type: ign
 
 @pytest.mark.llm
 def test_an_answer_made_without_the_llm_says_so(browser, seeded_index: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The local LLM cannot run (its model file is cut short): the chat still answers, extractively,
-    with the reason shown under the answer."""
+    """The local LLM cannot run (its model file is cut short): the chat still answers, extractively; the
+    cause and its fix are said once atop the page, each answer carries a one-line notice."""
     index = tmp_path / "index"
     shutil.copytree(seeded_index, index)
     cut = tmp_path / "model.gguf"
@@ -215,11 +216,19 @@ def test_an_answer_made_without_the_llm_says_so(browser, seeded_index: Path, tmp
         pg.wait_for_selector("#question textarea", timeout=60_000)
         _ask(pg, "How many US troops are in Syria?")
         notice = pg.locator("#chatbot .answer .answer-notice")
-        assert notice.count() == 1 and "truncated" in notice.inner_text() and str(cut) in notice.inner_text()
-        assert "Answered extractively" in notice.inner_text()
-        pg.click("#chatbot .cite")  # the extractive answer cites the Syria sentence
-        pg.wait_for_selector("#active-cite", timeout=20_000)
-        assert SYRIA in pg.inner_text("#active-cite")
+        assert notice.count() == 1 and notice.inner_text() == "Answered extractively: the local LLM is unavailable."
+        pg.wait_for_selector("#llm-status .llm-status", timeout=20_000)  # the cause and its fix, once, atop
+        said = pg.inner_text("#llm-status")
+        assert "truncated" in said and str(cut) in said and "fix:" in said, said
+        pg.fill("#question textarea", "Chi è il primo ministro iracheno?")
+        pg.click("#ask")
+        pg.wait_for_function("() => document.querySelectorAll('#chatbot .answer:not(.pending)').length == 2")
+        assert pg.locator(".llm-status").count() == 1 and pg.locator("#chatbot .answer-notice").count() == 2
+        assert "truncated" not in pg.inner_text("#chatbot")  # each answer's notice stays terse
+        pg.click("#chatbot .cite")  # the first answer (extractive) cites the Syria sentence
+        pg.wait_for_function(
+            "s => document.getElementById('active-cite')?.textContent.includes(s)", arg=SYRIA, timeout=20_000
+        )
         pg.screenshot(path=str(SHOTS / "9_answer_without_the_llm.png"))
     finally:
         context.close()

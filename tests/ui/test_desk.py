@@ -82,9 +82,7 @@ def test_an_older_answers_citation_opens_its_own_source(page) -> None:  # type: 
     page.wait_for_function("() => document.getElementById('active-cite')?.textContent.includes('1.067')")
     answers = page.locator("#chatbot .answer")
     answers.nth(0).locator(".cite").first.click()  # the first answer's [1], after a later answer
-    page.wait_for_function(
-        "s => document.getElementById('active-cite')?.textContent === s", arg=first, timeout=20_000
-    )
+    page.wait_for_function("s => document.getElementById('active-cite')?.textContent === s", arg=first, timeout=20_000)
     assert "1.067" not in page.inner_text("#sources")  # the first answer's sources, not the latest's
     page.screenshot(path=str(SHOTS / "desk_1_older_citation.png"))
     answers.nth(1).locator(".cite").first.click()  # and the latest one's opens the latest source again
@@ -130,6 +128,12 @@ def test_the_timeline_is_labelled_by_year_with_counts_on_hover(page) -> None:  #
     )
     years = [t for t in labels if t.isdigit() and len(t) == 4]
     assert years[:1] == ["2019"] and "2024" in years and not any(len(t) == 7 and t[4] == "-" for t in labels), labels
+    page.locator(
+        "#library-timeline svg path[aria-roledescription=bar], #library-timeline svg .mark-rect path"
+    ).first.hover()
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=10_000)  # counts on hover
+    tip = page.inner_text("#vg-tooltip-element")
+    assert "2019" in tip and "1" in tip, tip
     page.screenshot(path=str(SHOTS / "desk_4_timeline.png"))
 
 
