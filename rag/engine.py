@@ -361,7 +361,7 @@ class Engine:
                 raise failure from err
             # the local LLM is down (it is being restarted): answer extractively and say so
             self.llm_notice, notice = str(failure), ANSWERED_WITHOUT_LLM  # the edges say the cause once
-            log.warning("%s", failure)
+            log.info("answered extractively: %s", failure)  # the edges say it once (a warning each answer was noise)
             kind = "extractive"
             inputs = answer_inputs(kind, **common)
             out = self.answer_pipeline(kind).run(inputs, include_outputs_from={"gate", "prompt"})

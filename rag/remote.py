@@ -173,6 +173,14 @@ class ServiceEngine:
         self._conversations[id(conversation)] = data["conversation_id"]
         return answer_from_dict(data["answer"])
 
+    @property
+    def llm_notice(self) -> str | None:
+        """Why the service's local LLM is not answering, with its fix (its /healthz ``llm_error``)."""
+        try:
+            return self._call("GET", "/healthz").get("llm_error")
+        except RagError:
+            return None
+
     def stats(self) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/api/stats")
         return data

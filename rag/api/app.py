@@ -151,7 +151,7 @@ def create_app(service: Service) -> FastAPI:
                 index=index,
                 articles=service.engine.store.count("article"),
                 llm=service.llm,
-                llm_error=service.llm_error,
+                llm_error=service.llm_notice or service.llm_error,  # with its fix, when it has one
                 llm_waiting=service.llm_waiting,
                 error=service.error,
             )

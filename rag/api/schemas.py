@@ -149,7 +149,7 @@ class Health(BaseModel):
         None, description="the default answerer's LLM: loading, ready, restarting, failed (local), remote or not used"
     )
     llm_error: str | None = Field(
-        None, description="why the local LLM is restarting or failed (answers are extractive meanwhile)"
+        None, description="why the local LLM is restarting or failed, with the fix (answers are extractive meanwhile)"
     )
     llm_waiting: int | None = Field(None, description="answers generating with, or waiting for, the local LLM")
     error: str | None = None

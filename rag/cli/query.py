@@ -92,6 +92,18 @@ def where(c: Any) -> str:
     return ", ".join(escape(p) for p in parts if p) + f", chars {c.start}–{c.end}"
 
 
+_SAID: set[str] = set()
+
+
+def say_llm_cause(engine: Any, result: Any) -> None:
+    """Why the local LLM did not answer, with its fix: on stderr, once a run (40 answers of a batch made
+    without it carry a one-line notice each, not 40 copies of the cause)."""
+    cause = getattr(engine, "llm_notice", None) if result.notice else None
+    if cause and cause not in _SAID:
+        _SAID.add(cause)
+        err.print(f"[yellow]{escape(cause)}[/]")
+
+
 def print_answer(result: Any, *, streamed: str | None = None) -> None:
     """``streamed``: the text already printed while the answer was generated (``None``: not streamed)."""
     if streamed:
@@ -102,7 +114,7 @@ def print_answer(result: Any, *, streamed: str | None = None) -> None:
     if result.abstained and result.reason:
         out.print(f"[dim]({escape(result.reason)})[/]")
     if result.notice:
-        out.print(f"[yellow]notice: {escape(result.notice)}[/]")
+        out.print(f"[dim]notice: {escape(result.notice)}[/]")
     for c in result.citations:
         out.print(f"[cyan][{c.n}][/] «{escape(c.quote)}» — {where(c)}")
         if c.highlight:
@@ -166,6 +178,7 @@ def ask(
             filters=make_filters(source, language, date_from, date_to),
             on_token=on_token,
         )
+        say_llm_cause(engine, result)
     if json_out:
         dump(result.to_dict())
         return
@@ -202,6 +215,7 @@ def ask_batch(
         for n, q in enumerate(questions, 1):
             try:
                 result = engine.ask(q, answerer=answerer, filters=filters)
+                say_llm_cause(engine, result)
             except RagError as e:
                 failed += 1
                 if json_out:
@@ -257,3 +271,4 @@ def chat(
                 err.print(f"[bold red]error:[/] {escape(str(e))}")
                 continue
             print_answer(result)
+            say_llm_cause(engine, result)

@@ -85,6 +85,7 @@ class LocalLLM:
         self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
         self.state = "stopped"
         self.error: str | None = None
+        self.fix: str | None = None  # the failed load's own fix ("copy the file again", "run make setup")
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
@@ -205,6 +206,7 @@ class LocalLLM:
             with self._lock:
                 self._failures += 1
                 self._retry_at = time.monotonic() + min(300.0, 5.0 * 2 ** (self._failures - 1))
+            self.fix = err.hint
             self._set("failed", str(err.message))
             raise err if isinstance(err, LLMError) else LLMDownError(err.message, hint=err.hint) from err
         self._set("ready")
@@ -274,7 +276,7 @@ class LocalLLM:
             message = reason  # it names the LLM already ("the local LLM model file … is truncated")
         else:
             message = f"the local LLM is {'restarting' if state != 'failed' else 'unavailable'}: {reason}"
-        raise LLMDownError(message, hint=FIX.format(log=self.log_path))
+        raise LLMDownError(message, hint=self._fix(state))
 
     def report_success(self) -> None:
         self._failures = 0
@@ -305,7 +307,10 @@ class LocalLLM:
         """Why it cannot answer now, with the fix (what an edge says once); None while it can or loads."""
         if self.state != "failed":
             return None
-        return str(LLMDownError(self.error or "it failed to load", hint=FIX.format(log=self.log_path)))
+        return str(LLMDownError(self.error or "it failed to load", hint=self._fix(self.state)))
+
+    def _fix(self, state: str) -> str:
+        return (self.fix if state == "failed" else None) or FIX.format(log=self.log_path)
 
     def info(self) -> dict[str, Any]:
         return {"state": self.state, "error": self.error, "restarts": self.restarts, "pid": self.pid}

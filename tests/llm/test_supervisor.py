@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_stream_gives_an_extractive_answer_then_comes_back(e
     _wait(lambda: llm.state == "ready", "the restarted LLM")
     assert llm.pid != first and llm.restarts == 1
     again = engine.ask(QUESTION, answerer="local")
-    assert again.answerer == "local" and again.notice is None and "900" in again.answer
+    assert again.answerer == "local" and again.notice is None and "900" in again.answer, engine.llm_notice
     assert engine.llm_notice is None  # it answers again: nothing left to say
 
 
@@ -135,8 +135,21 @@ def test_a_truncated_gguf_is_a_clear_error_naming_the_file_and_the_fix(seeded_in
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "notice:" in done.stdout and str(cut) in done.stdout and "truncated" in done.stdout
+    assert "notice: Answered extractively: the local LLM is unavailable." in done.stdout
+    assert str(cut) in done.stderr and "truncated" in done.stderr  # the cause, on stderr
     assert "copy or download the file again" in done.stderr  # the fix, once, on stderr
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f"{QUESTION}\nChi è il primo ministro iracheno?\n{QUESTION}\n", encoding="utf-8")
+    batch = subprocess.run(
+        [*RAG, "ask", "--file", str(questions), "--index", str(seeded_index), "--answerer", "local"],
+        capture_output=True,
+        text=True,
+        env={**ENV, "RAG_LLM__GGUF_PATH": str(cut), "COLUMNS": "400"},
+        timeout=300,
+    )
+    assert batch.returncode == 0, batch.stderr
+    assert batch.stdout.count("notice: Answered extractively") == 3  # one terse line an answer
+    assert batch.stdout.count("truncated") == 0 and batch.stderr.count("is truncated") == 1  # the cause once
 
 
 def _worker_of(pid: int) -> int:
@@ -226,7 +239,9 @@ def test_a_build_this_cpu_cannot_run_is_never_started_and_the_fix_is_named(seede
         assert lacking[0] in health["llm_error"] and "make setup" in health["llm_error"], health
         assert "SIGILL" in health["llm_error"]  # what would have happened, not what did
         answer = httpx.post(f"{server.url}/api/ask", json={"question": QUESTION}, timeout=120).json()
-        assert answer["answerer"] == "extractive" and "make setup" in answer["notice"], answer
+        assert answer["answerer"] == "extractive" and answer["notice"] == ANSWERED_WITHOUT_LLM, (
+            answer
+        )  # terse: healthz says why
         assert answer["citations"] and answer["citations"][0]["quote"]
         with pytest.raises(AssertionError, match="no LLM worker"):
             _worker_of(server.proc.pid)
