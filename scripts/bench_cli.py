@@ -5,7 +5,8 @@ more checkouts of the project in the same run (issue 28):
 - ``rag --help``;
 - ``rag search`` / ``cite`` / ``stats`` / ``ask --answerer extractive`` answered by a running
   ``rag serve`` (the hand-off);
-- ``rag search`` opening the index itself (the cold start: imports, index, models).
+- ``rag search`` opening the index itself (the cold start: imports, index, models);
+- ``rag serve`` from its launch to ``/healthz`` answering 200 (the service's cold start).
 
 Each checkout runs its own code (``cwd`` and ``PYTHONPATH`` set to it, which win over the editable
 install) with this venv's interpreter; the one service is started from the first checkout, on a
@@ -146,7 +147,8 @@ def main() -> None:
     ap.add_argument("--claim", default="gli Stati Uniti hanno 900 soldati in Siria")
     ap.add_argument("--question", default="How many US troops are in Syria?")
     ap.add_argument("--settle", type=float, default=3.0, help="seconds to wait after the service is ready")
-    ap.add_argument("--no-cold", action="store_true", help="skip the cold start (the slowest part)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold starts (the slowest part)")
+    ap.add_argument("--serve-repeats", type=int, default=3, help="cold starts of rag serve per checkout")
     ap.add_argument("--json", action="store_true", help="also print every run's seconds as JSON")
     args = ap.parse_args()
     checkouts = [Checkout(p) for p in (args.checkout or [ROOT])]
@@ -189,6 +191,13 @@ def main() -> None:
         if not args.no_cold:
             cold_search = ["search", args.query, "--index", str(cold), "--json"]
             time_all("search, cold (opens the index)", cold_search, args.cold_repeats or args.repeats)
+            for _ in range(args.serve_repeats):
+                for c in checkouts:
+                    t = time.perf_counter()
+                    started = Service(c, cold, work / "serve-cold.log")  # returns once /healthz says 200
+                    took = time.perf_counter() - t
+                    started.stop()
+                    rows.setdefault("rag serve, cold (to /healthz 200)", {}).setdefault(c.label, []).append(took)
 
         width = max(len(n) for n in rows) + 2
         print(f"\n{'seconds, median (min–max) of':<{width}}" + "".join(f"{c.label:>28}" for c in checkouts))
