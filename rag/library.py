@@ -258,25 +258,31 @@ def title_question(title: str, language: str | None) -> str:
     return f"What does the archive say about «{short}»?"
 
 
+def example_rows(engine: Any, *, seeds: Path = SEEDS, n: int = EXAMPLES) -> list[dict[str, Any]]:
+    """The newest articles that are not seeds (those the chat's examples ask about), ``n`` at most."""
+    try:
+        rows = articles(engine, sort="newest first")
+    except RagError:
+        return []
+    seeded = {seed_article_id(name, seeds) for _, name in SEED_QUESTIONS}
+    return [r for r in rows if r["article_id"] not in seeded][:n]
+
+
 def chat_examples(engine: Any, *, seeds: Path = SEEDS, n: int = EXAMPLES) -> list[str]:
     """Example questions for what the archive holds: each seed question whose seed article is in it,
-    then questions about the newest other articles' titles, ``n`` at most."""
+    then, for the newest other articles, the question the local LLM wrote about each and the archive
+    answers (rag/examples.py), else a question about its title; ``n`` at most."""
+    from rag import examples
+
     try:
         rows = articles(engine, sort="newest first")
     except RagError:
         return []
     held = {r["article_id"] for r in rows}
-    out: list[str] = []
-    used: set[str] = set()
-    for question, name in SEED_QUESTIONS:
-        seed = seed_article_id(name, seeds)
-        if seed is not None and seed in held:
-            out.append(question)
-            used.add(seed)
-    for r in rows:
+    out = [q for q, name in SEED_QUESTIONS if (seed := seed_article_id(name, seeds)) is not None and seed in held]
+    written = examples.load(engine)
+    for r in example_rows(engine, seeds=seeds, n=n):
         if len(out) >= n:
             break
-        if r["article_id"] not in used:
-            out.append(title_question(r["display_title"], r["language"]))
-            used.add(r["article_id"])
+        out.append(written.get(r["article_id"]) or title_question(r["display_title"], r["language"]))
     return out[:n]

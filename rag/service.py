@@ -81,6 +81,7 @@ class Service:
         )
         #: optimizes the index after writes in the background (never in this process: it would freeze it)
         self.maintenance = IndexMaintenance(self.engine.store)
+        self._examples = threading.Lock()  # one writer of example questions at a time
         self.url: str | None = None
         #: which LLM the default answerer uses: "local" (its state is the supervisor's), "not used", "remote"
         self._llm_mode = "local"
@@ -145,6 +146,25 @@ class Service:
         if self._llm_mode != "local" or not self.engine._local:
             return None
         return self.engine.llm_notice or self.engine.local_llm.notice()
+
+    def write_examples(self, rows: list[dict[str, Any]]) -> None:
+        """The chat's example questions for these articles, written by the local LLM in the background
+        (each article once: rag/examples.py); nothing unless the default answerer's LLM is ready."""
+        if self._llm_mode != "local" or self.llm != "ready" or not self._examples.acquire(blocking=False):
+            return
+        from rag import examples
+
+        llm = self.engine.local_llm
+
+        def run() -> None:
+            try:
+                examples.fill(self.engine, rows, examples.llm_writer(llm.base_url, llm.api_key))
+            except Exception:  # an example is a nicety: never the service's failure
+                log.exception("writing example questions failed")
+            finally:
+                self._examples.release()
+
+        threading.Thread(target=run, name="examples", daemon=True).start()
 
     def _go(self) -> None:
         self.jobs.start()

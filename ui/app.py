@@ -62,6 +62,7 @@ def build_ui(service: Service) -> gr.Blocks:
         """The chat's examples and every row's sources, for the archive as it is now."""
         choices = gr.update(choices=source_choices())
         questions = archive.chat_examples(engine)
+        service.write_examples(archive.example_rows(engine))  # real questions for the next page load
         return (gr.Dataset(samples=[[q] for q in questions]), questions, *(choices for _ in rows))
 
     def shown(result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -10,6 +10,10 @@ from typing import Any
 
 from ui.render import details
 
+#: A hit's best sentence is highlighted when it scores at least this share of the results' best one: a
+#: weak hit's best sentence (an unrelated article's only one) is no match worth marking.
+HIGHLIGHT_SHARE = 0.5
+
 
 def _details(source: str | None, date: str | None, url: str | None) -> str:
     """`` · source · date · link`` (what of them an article has), escaped; links only when http(s)."""
@@ -24,18 +28,20 @@ def _open_attrs(article_id: str, start: int | None = None, end: int | None = Non
 
 
 def search_html(result: dict[str, Any], titles: dict[str, str] | None = None) -> str:
-    """Search hits, best first: the chunk with its best matching sentence highlighted (highlighting every
-    sentence search scored would mark nearly all of them). A hit's title (the display title from
-    ``titles``) and each matching sentence open the article there."""
+    """Search hits, best first: the chunk with its best matching sentence highlighted, if it matches
+    about as well as the results' best (highlighting every sentence search scored marked nearly all).
+    A hit's title (the display title from ``titles``) and each matching sentence open the article there."""
     titles = titles or {}
     notice = f"<div class='filter-note'>{escape(result['notice'])}</div>" if result.get("notice") else ""
     if not result["hits"]:
         return f"{notice}<div class='results empty'>No matching articles.</div>"
     rows = []
+    top = max((s.get("score") or 0.0 for hit in result["hits"] for s in hit["sentences"]), default=0.0)
     for rank, hit in enumerate(result["hits"], 1):
         aid = hit["article_id"]
         best = max(hit["sentences"], key=lambda s: s.get("score") or 0.0, default=None)
         first = (best["start"], best["end"]) if best else (hit["start"], hit["end"])
+        marked = first if best and (best.get("score") or 0.0) >= HIGHLIGHT_SHARE * top else None
         spans = sorted((s["start"], s["end"]) for s in hit["sentences"])
         text = hit["text"]
         out, pos = [], 0
@@ -43,7 +49,7 @@ def search_html(result: dict[str, Any], titles: dict[str, str] | None = None) ->
             a, b = start - hit["start"], end - hit["start"]
             if a < pos or a < 0 or b > len(text):
                 continue
-            tag, cls = ("mark", "cite-hl opens best") if (start, end) == first else ("span", "opens")
+            tag, cls = ("mark", "cite-hl opens best") if (start, end) == marked else ("span", "opens")
             out.append(
                 escape(text[pos:a]) + f"<{tag} class='{cls}' {_open_attrs(aid, start, end)} "
                 f"title='open the article at this sentence'>{escape(text[a:b])}</{tag}>"

@@ -164,3 +164,11 @@ def chooser_prompt(question: str, sentence: str, options: list[str]) -> str:
 def chooser_grammar(n: int) -> str:
     """GBNF allowing one of the option numbers 1..n (n ≤ 9)."""
     return f"root ::= [1-{n}]"
+
+
+# -- example questions for the chat (rag/examples.py) ------------------------------------------------
+EXAMPLE_QUESTION_SYSTEM = "You write one short question that a sentence of a news article answers."
+EXAMPLE_QUESTION_USER = (
+    "Sentence: {sentence}\nWrite one short question, in {language}, whose answer is a figure or a name "
+    "stated in this sentence, without that answer in the question. Reply with the question only."
+)

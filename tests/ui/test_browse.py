@@ -57,6 +57,9 @@ def test_only_the_best_sentence_of_a_hit_is_highlighted_and_every_matched_one_op
     html = browse.search_html({"hits": [_hit(sentences=both)]})
     assert html.count("<mark") == 1 and "Fu aperto nel 2020.</mark>" in html
     assert f"<span class='opens' data-open='a1' data-start='{S1[0]}' data-end='{S1[1] + 1}'" in html
+    weak = _hit(article_id="a2", sentences=[{"start": S1[0], "end": S1[1] + 1, "score": 0.3}])
+    two = browse.search_html({"hits": [_hit(sentences=both), weak]})
+    assert two.count("<mark") == 1  # a weak hit's best sentence (0.3 against the results' 0.9) is not marked
 
 
 def test_only_web_links_are_rendered() -> None:

@@ -114,6 +114,8 @@ def test_search_highlights_the_best_sentence_of_each_hit_only(page) -> None:  # 
         assert results.nth(i).locator("mark").count() <= 1  # one highlight a hit at most
     assert SYRIA in page.locator("#search-results .result").first.locator("mark").inner_text()
     assert page.locator("#search-results span.opens").count() >= 1  # the other matches still open the article
+    weak = page.locator("#search-results .result", has_text="Turisti a Venezia")  # an unrelated hit
+    assert weak.count() == 1 and weak.locator("mark").count() == 0  # its only sentence is no match to mark
     page.screenshot(path=str(SHOTS / "desk_3_search.png"))
 
 
