@@ -2,10 +2,11 @@
 
 For an article, the local LLM (only when it is ready) writes one short question, in the article's
 language, about the article's first sentence that states a figure (else its first sentence). The
-question is kept only when the extractive answerer answers it from that article, and when the answer is
-not already spelled in the question ("Who is the prime minister Mohammed al-Sudani?"). What was decided
-for each article, a question or none, is kept in the index folder (``examples.json``), so no article is
-written about twice. Without a written question an article's example asks about its title.
+question is kept only when the extractive answerer (deterministic, and what every user gets when the
+LLM is off) answers it from that article, and when the answer is not already spelled in the question
+("Who is the prime minister Mohammed al-Sudani?"). What was decided for each article, a question or
+none, is kept in the index folder (``examples.json``), so no article is written about twice. Without
+a written question an article's example asks about its title.
 """
 
 from __future__ import annotations
@@ -95,18 +96,19 @@ def llm_writer(base_url: str, api_key: str, timeout_s: float = 60.0) -> Writer:
     return write
 
 
-def answered_here(engine: Any, question: str, article_id: str) -> bool:
-    """The extractive answerer answers ``question`` from ``article_id``, with an answer the question
-    does not already spell."""
-    result = engine.ask(question, answerer="extractive")
+def answered_here(engine: Any, question: str, article_id: str, answerer: str | None = "extractive") -> bool:
+    """``answerer`` (None: the engine's default, what a user of the page gets) answers ``question`` from
+    ``article_id``, with an answer the question does not already spell."""
+    result = engine.ask(question, answerer=answerer)
     if result.abstained or not result.citations or result.citations[0].article_id != article_id:
         return False
     return result.answer.split("[")[0].strip().casefold() not in question.casefold()
 
 
-def fill(engine: Any, rows: Iterable[dict[str, Any]], write: Writer) -> int:
-    """Decides the articles of ``rows`` (library rows: ``article_id``, ``language``) not decided yet;
-    returns how many questions were kept. A failed call leaves its article undecided (tried again)."""
+def fill(engine: Any, rows: Iterable[dict[str, Any]], write: Writer, answerer: str | None = "extractive") -> int:
+    """Decides the articles of ``rows`` (library rows: ``article_id``, ``language``) not decided yet,
+    each question checked by ``answerer`` (see :func:`answered_here`); returns how many were kept. A
+    failed call leaves its article undecided (tried again)."""
     with _LOCK:
         done = load(engine)
         kept = 0
@@ -124,7 +126,7 @@ def fill(engine: Any, rows: Iterable[dict[str, Any]], write: Writer) -> int:
                 except Exception as err:  # the LLM busy, restarting or gone: try again another time
                     log.info("no example question for %s: %s", aid, err)
                     continue
-                if question is not None and not answered_here(engine, question, aid):
+                if question is not None and not answered_here(engine, question, aid, answerer):
                     question = None
             done[aid] = question
             kept += question is not None

@@ -6,7 +6,9 @@ fits the window. Screenshots go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +148,48 @@ def test_the_chat_fits_the_window_with_its_examples_in_view(page) -> None:  # ty
     assert chat["height"] >= 420, chat  # the chat takes the window, not a strip of it
     assert examples["y"] + examples["height"] <= 1016, examples  # the examples above the fold
     page.screenshot(path=str(SHOTS / "desk_5_chat_layout.png"))
+
+
+@pytest.mark.llm
+def test_the_examples_become_questions_the_archive_answers(browser, seeded_index: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With the local LLM ready, opening the page has it write a question about each of the newest
+    articles, in the background; the next page load offers those the archive answers (extractively:
+    rag/examples.py)."""
+    import httpx
+
+    from rag.engine import Engine
+
+    index = tmp_path / "index"
+    shutil.copytree(seeded_index, index)
+    with Engine(make_settings(index)) as engine:
+        engine.ingest(write_dated(tmp_path / "dated", DATED))
+    srv = Server(index, tmp_path / "serve.log", env={"RAG_ANSWER__ANSWERER": "local"})
+    context = browser.new_context(viewport={"width": 1440, "height": 1016})
+    try:
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{srv.url}/healthz", timeout=5).json().get("llm") != "ready":
+            assert time.monotonic() < deadline, "the local LLM did not get ready"
+            time.sleep(1)
+        pg = context.new_page()
+        pg.goto(srv.url + "/")
+        pg.wait_for_selector("#examples", timeout=60_000)
+        written = index / "examples.json"
+        deadline = time.monotonic() + 180
+        while not (written.exists() and len(json.loads(written.read_text(encoding="utf-8"))) >= 1):
+            assert time.monotonic() < deadline, "no example question was written"
+            time.sleep(1)
+        question = next(q for q in json.loads(written.read_text(encoding="utf-8")).values() if q)
+        pg.reload()  # the examples are refreshed as the page loads
+        shown = question[:40]  # a long example is shown cut short ("…"); a click gives it whole
+        pg.wait_for_function(
+            "q => document.querySelector('#examples')?.innerText.includes(q)", arg=shown, timeout=60_000
+        )
+        assert question.endswith("?")
+        pg.locator("#examples button", has_text=shown).first.click()
+        pg.wait_for_function(  # a click puts the whole question in the box
+            "q => document.querySelector('#question textarea')?.value === q", arg=question, timeout=20_000
+        )
+        pg.screenshot(path=str(SHOTS / "desk_6_written_examples.png"))
+    finally:
+        context.close()
+        srv.stop()
