@@ -90,9 +90,11 @@ NO_PERIOD = {
     "it": "nell'archivio nessun resoconto lo riporta per {period}",
     "en": "no report in the archive gives it for {period}",
 }
+#: Reports of the period were found and none was answer enough: said as that, never as "the archive lacks
+#: it" (an answerer's unsupported reply is no proof that no article states it).
 NOT_FOR_PERIOD = {
-    "it": "nessun articolo lo dice per {period}",
-    "en": "no article states it for {period}",
+    "it": "ci sono articoli di {period}, ma in quelli trovati nessuna frase lo dice chiaramente",
+    "en": "there are reports from {period}, but no sentence found in them states it clearly",
 }
 NEAREST_PERIOD = {"it": "il più vicino: {when}{who}, {value} [1]", "en": "the nearest: {when}{who}, {value} [1]"}
 SOURCES_DIFFER = {"it": "Le fonti divergono: {values}", "en": "Sources differ: {values}"}
