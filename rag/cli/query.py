@@ -122,7 +122,7 @@ def print_answer(result: Any, *, streamed: str | None = None) -> None:
         else:
             out.print(f"    [dim]checks: {', '.join(c.support)}[/]")
     if result.abstained and getattr(result, "nearest", None):
-        out.print("[dim]nearest sentences found (not enough to answer):[/]")
+        out.print("[dim]the nearest sentences found:[/]")
         for c in result.nearest:
             out.print(f"[dim]  · «{escape(c.quote)}» — {where(c)}[/]")
 
