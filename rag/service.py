@@ -155,10 +155,21 @@ class Service:
         from rag import examples
 
         llm = self.engine.local_llm
+        ask_llm = examples.llm_writer(llm.base_url, llm.api_key)
+
+        def write(sentence: str, language: str) -> str | None:
+            """Only while no answer holds or waits for the LLM (one generation at a time: two at once
+            gave a user's question an unsupported reply); otherwise the article is left for later."""
+            if self.llm_waiting or not self._llm_lock.acquire(blocking=False):
+                raise BusyError("the local LLM is answering a question")
+            try:
+                return ask_llm(sentence, language)
+            finally:
+                self._llm_lock.release()
 
         def run() -> None:
             try:
-                examples.fill(self.engine, rows, examples.llm_writer(llm.base_url, llm.api_key))
+                examples.fill(self.engine, rows, write)
             except Exception:  # an example is a nicety: never the service's failure
                 log.exception("writing example questions failed")
             finally:

@@ -189,6 +189,9 @@ def test_the_examples_become_questions_the_archive_answers(browser, seeded_index
         pg.wait_for_function(  # a click puts the whole question in the box
             "q => document.querySelector('#question textarea')?.value === q", arg=question, timeout=20_000
         )
+        pg.click("#ask")  # asked while the LLM may still write the next example: one generation at a time
+        pg.wait_for_selector("#chatbot .answer:not(.pending)", timeout=120_000)
+        assert pg.locator("#chatbot .answer .cite").count() >= 1, pg.inner_text("#chatbot")
         pg.screenshot(path=str(SHOTS / "desk_6_written_examples.png"))
     finally:
         context.close()
