@@ -33,7 +33,7 @@ _LOCK = threading.Lock()
 
 
 def _path(engine: Any) -> Path:
-    return Path(engine.settings.index.path) / FILE
+    return Path(engine.settings.index_dir()) / FILE
 
 
 def load(engine: Any) -> dict[str, str | None]:

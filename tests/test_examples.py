@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 
 from rag import examples, library
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 from tests.ui.test_source_browser import write_dated
 
+SEEDS = ROOT / "seeds"
 BRIDGE = "Il nuovo ponte di Genova è lungo 1.067 metri."
 DATED = [
     ("2020-07-03", "Il Post", "Ponte di Genova", f"Genova ha un nuovo ponte. {BRIDGE}"),
@@ -102,3 +104,47 @@ def test_the_local_llm_writes_questions_the_archive_answers(engine: Any, tmp_pat
     for aid, question in written.items():
         if question is not None:
             assert question.endswith("?") and examples.answered_here(engine, question, aid), question
+
+
+def test_an_index_in_its_derived_folder_keeps_its_examples_there(tmp_path: Path) -> None:
+    """`make run`'s index has no --index path (settings.index.path is None: the folder is derived under
+    indexes/); `rag serve` crashed building the page on it."""
+    settings = make_settings(tmp_path / "unused")
+    settings.index.path, settings.index.home = None, tmp_path / "home"
+    shadow = type("E", (), {"settings": settings})()
+    assert examples.load(shadow) == {}
+    assert examples._path(shadow) == settings.index_dir() / examples.FILE
+    assert settings.index_dir().parent == tmp_path / "home"
+
+
+@pytest.mark.slow
+def test_rag_serve_on_the_derived_index_serves_the_page(tmp_path: Path) -> None:
+    """What `make run` does after its ingest: `rag serve` with no --index, the page built with examples."""
+    import subprocess
+
+    import httpx
+
+    from tests.serve import ENV, RAG, free_port
+
+    port = free_port()
+    env = {**ENV, "RAG_INDEX__HOME": str(tmp_path / "indexes")}
+    ingest = subprocess.run([*RAG, "ingest", str(SEEDS)], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([*RAG, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "rag serve did not get ready"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
