@@ -106,6 +106,7 @@ def main() -> None:
 
 def _run(corpus: Path, index: Path, mode: str, levers_on: bool) -> dict[str, Any]:
     from rag.embedding.backends import load_encoder
+    from rag.embedding.encoder import token_offsets
     from rag.engine import Engine
     from rag.settings import load_settings
 
@@ -132,10 +133,9 @@ def _run(corpus: Path, index: Path, mode: str, levers_on: bool) -> dict[str, Any
         terms = [text for _, text in embedded["term_dense"]]
         chunk_texts = [text for kind, text in embedded["dense"] if kind == "chunk"]
         sentences = [text for kind, text in embedded["dense"] if kind == "sentence"]
-        tok = model.tokenizer
         tokens = {
-            "chunks": sum(len(ids) for ids in tok(chunk_texts, truncation=True, max_length=512)["input_ids"]),
-            "all": sum(len(ids) for ids in tok(all_dense + terms, truncation=True, max_length=512)["input_ids"]),
+            "chunks": sum(len(spans) for spans in token_offsets(model, chunk_texts)),
+            "all": sum(len(spans) for spans in token_offsets(model, all_dense + terms)),
         }
         raw_chunks = _encode(model, chunk_texts, bs)
         raw_all = _encode(model, all_dense, bs) + _encode(model, terms, bs)

@@ -43,6 +43,11 @@ BUILD_FORMAT = 1
 #: default) since sentences are capped; a chunk of an older index could hold a million characters
 #: (a text without punctuation was one sentence), which took minutes to read.
 MAX_PASSAGE_CHARS = 6_000
+#: The most of a question the reader reads. A pair's window must leave the passage more than the
+#: stride (128 of 384 tokens), so a question of about 250 tokens or more could not be read at all (the
+#: tokenizer raised, and the answer with it); 200 characters are at most ≈ 200 tokens. DEV's longest
+#: question is 166 characters; retrieval still uses the whole question.
+MAX_QUESTION_CHARS = 200
 
 
 def manifest() -> dict[str, Any]:
@@ -200,11 +205,16 @@ class Reader:
     def __init__(self, base_dir: Path, cache_dir: Path, backend: str = "openvino-bf16", batch: int = 8) -> None:
         if backend not in READER_BACKENDS:
             raise ModelError(f"unknown reader backend {backend!r}", hint=f"use one of: {', '.join(READER_BACKENDS)}")
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         self.backend = backend
         self.batch = batch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+        #: The base model's tokenizer in ``tokenizers`` itself: no transformers import on the answer path
+        self.tokenizer = Tokenizer.from_file(str(Path(base_dir) / "tokenizer.json"))
+        pad = self.tokenizer.token_to_id("<pad>")
+        if pad is None:
+            raise ModelError(f"{base_dir}: the tokenizer has no <pad> token", hint="reinstall rag-news")
+        self.pad_id = int(pad)
         self.info = manifest()
         #: The calibrated sentence selector shipped in the manifest (None: the reader's margin alone).
         self.selector = Selector.from_manifest(self.info)
@@ -232,7 +242,7 @@ class Reader:
 
     def _logits(self, ids: list[list[int]]) -> np.ndarray:
         n = max(len(r) for r in ids)
-        pad = self.tokenizer.pad_token_id
+        pad = self.pad_id
         x = np.array([r + [pad] * (n - len(r)) for r in ids], dtype=np.int64)
         m = np.array([[1] * len(r) + [0] * (n - len(r)) for r in ids], dtype=np.int64)
         if self._compiled is None:
@@ -248,7 +258,7 @@ class Reader:
         """(passage index, logits (tokens, 2), context offsets) of every window of the passages, read in
         batches of similar length (little padding)."""
         passages = [p[:MAX_PASSAGE_CHARS] for p in passages]  # a bound on the work of one question
-        enc = encode_pairs(self.tokenizer, [question] * len(passages), passages)
+        enc = encode_pairs(self.tokenizer, [question[:MAX_QUESTION_CHARS]] * len(passages), passages)
         windows = sorted(range(len(enc["input_ids"])), key=lambda w: len(enc["input_ids"][w]))
         for k in range(0, len(windows), self.batch):
             group = windows[k : k + self.batch]

@@ -44,7 +44,12 @@ def encode_pairs(
 ) -> Any:
     """Tokenized (question, passage) pairs, passages split into overlapping windows when too long.
     The result keeps ``overflow_to_sample_mapping`` and character offsets into the passage *without*
-    its prompt (prompt offsets are shifted out; prompt tokens are not context)."""
+    its prompt (prompt offsets are shifted out; prompt tokens are not context).
+
+    ``tokenizer`` is a Hugging Face fast tokenizer (training) or the ``tokenizers.Tokenizer`` it wraps
+    (the answer path, which then needs no transformers): the windows, ids and offsets are the same."""
+    if not hasattr(tokenizer, "sequence_ids") and hasattr(tokenizer, "encode_batch"):
+        return _encode_pairs_raw(tokenizer, questions, passages, max_length, stride)
     enc = tokenizer(
         [QUERY_PROMPT + q for q in questions],
         [PASSAGE_PROMPT + p for p in passages],
@@ -68,6 +73,34 @@ def encode_pairs(
         contexts.append(offsets)
     enc["context_offsets"] = contexts
     return enc
+
+
+def _context_offsets(offsets: list[tuple[int, int]], seq: list[int | None]) -> list[tuple[int, int] | None]:
+    shift = len(PASSAGE_PROMPT)
+    pairs = zip(offsets, seq, strict=True)
+    return [(max(a, shift) - shift, b - shift) if s == 1 and b > shift else None for (a, b), s in pairs]
+
+
+def _encode_pairs_raw(
+    tokenizer: Any, questions: list[str], passages: list[str], max_length: int, stride: int
+) -> dict[str, list[Any]]:
+    """:func:`encode_pairs` on a ``tokenizers.Tokenizer``, as the fast tokenizer calls it: truncation of
+    the passage only, each pair's encoding followed by its overflowing windows."""
+    wanted = {"max_length": max_length, "stride": stride, "strategy": "only_second", "direction": "right"}
+    if tokenizer.truncation != wanted:
+        tokenizer.enable_truncation(max_length, stride=stride, strategy="only_second", direction="right")
+    if tokenizer.padding is not None:
+        tokenizer.no_padding()
+    pairs = [(QUERY_PROMPT + q, PASSAGE_PROMPT + p) for q, p in zip(questions, passages, strict=True)]
+    out: dict[str, list[Any]] = {"input_ids": [], "offset_mapping": [], "overflow_to_sample_mapping": []}
+    out["context_offsets"] = []
+    for i, first in enumerate(tokenizer.encode_batch(pairs) if pairs else []):
+        for e in [first, *first.overflowing]:
+            out["input_ids"].append(list(e.ids))
+            out["offset_mapping"].append(list(e.offsets))
+            out["overflow_to_sample_mapping"].append(i)
+            out["context_offsets"].append(_context_offsets(list(e.offsets), list(e.sequence_ids)))
+    return out
 
 
 def best_span(

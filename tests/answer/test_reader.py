@@ -48,6 +48,30 @@ def base_and_cache() -> tuple[Path, Path]:
     return Path(resolve_model(s.embedding.model, s.embedding.cache_dir)), s.embedding.cache_dir
 
 
+@pytest.mark.slow
+def test_the_answer_path_tokenizes_pairs_as_the_training_tokenizer(base_and_cache: tuple[Path, Path]) -> None:
+    """The reader tokenizes with ``tokenizers`` alone (no transformers import); training used the
+    Hugging Face fast tokenizer: the windows, ids and offsets must be the same."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    from rag.answer.reader_model import encode_pairs
+
+    base, _ = base_and_cache
+    hf = AutoTokenizer.from_pretrained(str(base))
+    raw = Tokenizer.from_file(str(base / "tokenizer.json"))
+    long = " ".join(f"Frase numero {i}: il governo ha stanziato {i * 7}.000 euro." for i in range(120))
+    questions = ["How many US troops are in Syria?", "Quante truppe?", "", "ünï ☃ 日本 ?" * 3]
+    passages = [SYRIA_CHUNK, long, "", "  spazi  "]
+    for kw in ({}, {"max_length": 64, "stride": 16}):
+        want = encode_pairs(hf, questions, passages, **kw)
+        got = encode_pairs(raw, questions, passages, **kw)
+        assert len(got["input_ids"]) > len(questions)  # the long passage overflows into windows
+        for key in ("input_ids", "overflow_to_sample_mapping", "context_offsets"):
+            assert got[key] == [list(x) if isinstance(x, list) else x for x in want[key]], key
+        assert got["offset_mapping"] == [[tuple(p) for p in row] for row in want["offset_mapping"]]
+
+
 #: Measured with the shipped reader (trained on DEV folds 1-2 + English SQuAD part, 3 epochs): it reads
 #: "2.500" (start logit 3.98) before "900" (1.97) for the Syria question in both languages; a question
 #: naming Syria raises "900" by 2.3 over one naming Iraq, not enough. Epochs 1-3, checkpoint averages and
@@ -68,6 +92,17 @@ def test_the_reader_finds_the_asked_number_and_no_answer_where_there_is_none(
     assert iraq.margin > r.threshold
     (none,) = r.read("Chi ha vinto il campionato di calcio nel 2006?", [SYRIA_CHUNK])
     assert none is None or none.margin < r.threshold  # this passage does not answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["quante truppe americane ci sono in Siria e in Iraq " * 60, "☃" * 400 + "?"])
+def test_a_very_long_question_is_answered_not_crashed(seeded_engine: Any, question: str) -> None:
+    """The reader's pair window must leave the passage more than its stride: a question of ≈ 250
+    tokens or more made the tokenizer raise, and `rag ask` ended on "this is a bug in rag-news"."""
+    result = seeded_engine.ask(question, answerer="extractive")
+    assert result.abstained or result.citations, result
+    for c in result.citations:
+        assert seeded_engine.article_text(c.article_id)[c.start : c.end] == c.quote
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ import numpy as np
 from haystack import Document, component
 
 from rag.embedding.backends import load_encoder
+from rag.embedding.encoder import token_offsets
 from rag.embedding.haystack_embedders import text_to_embed
 
 
@@ -65,16 +66,7 @@ class LateChunkEmbedder:
         states = self._encoder.encode(
             texts, output_value="token_embeddings", batch_size=self.batch_size, convert_to_numpy=False
         )
-        tok = (
-            self._encoder.tokenizer(
-                [t.strip() for t in texts],  # as sentence-transformers tokenizes
-                return_offsets_mapping=True,
-                truncation=True,
-                max_length=self._encoder.max_seq_length,
-            )["offset_mapping"]
-            if texts
-            else []
-        )
+        tok = token_offsets(self._encoder, [t.strip() for t in texts])  # as sentence-transformers tokenizes
         where = {s.meta["sentence_id"]: (s.meta["start"], s.meta["end"]) for s in sentences}
         sums: dict[str, np.ndarray] = {}
         counts: dict[str, int] = {}
