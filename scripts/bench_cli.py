@@ -5,7 +5,8 @@ more checkouts of the project in the same run (issue 28):
 - ``rag --help``;
 - ``rag search`` / ``cite`` / ``stats`` / ``ask --answerer extractive`` answered by a running
   ``rag serve`` (the hand-off);
-- ``rag search`` opening the index itself (the cold start: imports, index, models);
+- ``rag search`` opening the index itself (the cold start: imports, index, models), and ``rag ask
+  --answerer extractive`` likewise (the reader loaded too);
 - ``rag serve`` from its launch to ``/healthz`` answering 200 (the service's cold start).
 
 Each checkout runs its own code (``cwd`` and ``PYTHONPATH`` set to it, which win over the editable
@@ -142,7 +143,7 @@ def main() -> None:
     ap.add_argument("--checkout", type=Path, action="append", help="a checkout to time (repeatable; default: this one)")
     ap.add_argument("--index", type=Path, help="an index to copy (default: the seeds, ingested into a temporary one)")
     ap.add_argument("--repeats", type=int, default=5, help="runs of each call per checkout (the median is shown)")
-    ap.add_argument("--cold-repeats", type=int, help="runs of the cold search (default: --repeats)")
+    ap.add_argument("--cold-repeats", type=int, help="runs of the cold search and ask (default: --repeats)")
     ap.add_argument("--query", default="truppe americane in Siria")
     ap.add_argument("--claim", default="gli Stati Uniti hanno 900 soldati in Siria")
     ap.add_argument("--question", default="How many US troops are in Syria?")
@@ -191,6 +192,8 @@ def main() -> None:
         if not args.no_cold:
             cold_search = ["search", args.query, "--index", str(cold), "--json"]
             time_all("search, cold (opens the index)", cold_search, args.cold_repeats or args.repeats)
+            cold_ask = ["ask", args.question, "--answerer", "extractive", "--index", str(cold), "--json"]
+            time_all("ask (extractive), cold: the reader too", cold_ask, args.cold_repeats or args.repeats)
             for _ in range(args.serve_repeats):
                 for c in checkouts:
                     t = time.perf_counter()
