@@ -67,7 +67,8 @@ def refresh(
     top = max((m["count"] for m in bars), default=1)
     chart = gr.update(
         value=pd.DataFrame(bars, columns=["month", "count"]),
-        y_lim=[0, top + max(1, top // 8)],
+        # at least 0-5: under it Vega ticks every 0.5, which the integer format shows as "0 0 1 1 2"
+        y_lim=[0, max(5, top + max(1, top // 8))],
         visible=bool(bars),
         title=f"Articles per {unit}",
         x_title=unit,

@@ -132,6 +132,11 @@ def test_the_timeline_is_labelled_by_year_with_counts_on_hover(page) -> None:  #
     )
     years = [t for t in labels if t.isdigit() and len(t) == 4]
     assert years[:1] == ["2019"] and "2024" in years and not any(len(t) == 7 and t[4] == "-" for t in labels), labels
+    ticks = page.evaluate(
+        """() => [...document.querySelectorAll("#library-timeline svg g[aria-label^='Y-axis'] text")]
+                 .map(t => t.textContent).filter(t => /^[0-9]+$/.test(t))"""
+    )
+    assert len(ticks) >= 3 and len(set(ticks)) == len(ticks), ticks  # counts, each once: no "0 0 1 1 2"
     page.locator(
         "#library-timeline svg path[aria-roledescription=bar], #library-timeline svg .mark-rect path"
     ).first.hover()
