@@ -12,6 +12,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -179,15 +180,26 @@ class EdgeStore(VectorStore):
             return "no index"
         return optimize_offline(self, cancel)
 
-    # the hooks rag.store.edge_optimize drives (under self._lock)
-    def _begin_recording(self) -> None:
-        self._recorded, self._superseded = [], False
+    # -- the optimization interface (rag.store.edge_optimize.Optimizable) ---------------------------
+    def holding_writes(self) -> AbstractContextManager[object]:
+        return self._lock
 
-    def _end_recording(self) -> None:
+    def holding_reads_off(self) -> AbstractContextManager[object]:
+        return self.rw.writing()
+
+    def begin_recording(self) -> None:
+        with self._lock:
+            self._recorded, self._superseded = [], False
+
+    def end_recording(self) -> None:
         with self._lock:
             self._recorded, self._superseded = None, False
 
-    def _swap_in(self, swap: Any, unswap: Any, commit: Any) -> None:
+    @property
+    def superseded(self) -> bool:
+        return self._superseded
+
+    def swap_in(self, swap: Callable[[], None], unswap: Callable[[], None], commit: Callable[[], None]) -> None:
         """Closes the shard, lets ``swap()`` move the optimized files in, opens them, re-applies the deletes
         made meanwhile, flushes and ``commit()``s; on failure ``unswap()`` restores the old files and
         reopens them. The caller holds ``rw.writing()``: every read of the shard holds ``rw.reading()``."""

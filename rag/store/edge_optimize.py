@@ -25,11 +25,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rag.store.edge import EdgeStore
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,35 @@ WORK_DIR = ".optimizing"
 OLD_PREFIX = ".replaced-"
 JOURNAL = ".swap.json"
 _rename = os.replace  # (a test crashes the process between two of them)
+
+
+class Optimizable(Protocol):
+    """What :func:`optimize_offline` needs of a store (``rag.store.edge.EdgeStore`` provides it): its
+    folder, its writes held still, the deletes made meanwhile recorded, and a swap of its files."""
+
+    path: Path
+
+    def flush(self) -> None: ...
+    def dimension(self) -> int | None: ...
+    def holding_writes(self) -> AbstractContextManager[object]:
+        """No write lands while this is held (a re-entrant lock)."""
+        ...
+
+    def holding_reads_off(self) -> AbstractContextManager[object]:
+        """No read of the files runs while this is held (the write side of the read/write lock)."""
+        ...
+
+    def begin_recording(self) -> None:
+        """From now on record deletes (to re-apply after the swap) and note any upsert (superseded)."""
+        ...
+
+    def end_recording(self) -> None: ...
+    @property
+    def superseded(self) -> bool:
+        """An upsert came in since :meth:`begin_recording`: the copy being optimized is out of date."""
+        ...
+
+    def swap_in(self, swap: Callable[[], None], unswap: Callable[[], None], commit: Callable[[], None]) -> None: ...
 
 
 def _size(path: Path) -> int:
@@ -139,13 +167,13 @@ def _remove_replaced(folder: Path, stamp: str) -> None:
         pass
 
 
-def optimize_offline(store: EdgeStore, cancel: threading.Event | None = None, poll_s: float = 0.2) -> str:
+def optimize_offline(store: Optimizable, cancel: threading.Event | None = None, poll_s: float = 0.2) -> str:
     """Optimizes ``store`` in a child process and swaps the result in. Returns what happened:
     ``"swapped"``, ``"cancelled"``, ``"superseded"`` (an upsert came in meanwhile), ``"no space"`` or
     ``"failed: …"``. Searches go on throughout; they wait only for the swap itself."""
     folder = store.path
     work = folder / WORK_DIR
-    with store._lock:  # no write lands while the files are copied
+    with store.holding_writes():  # no write lands while the files are copied
         store.flush()
         need = sum(_size(folder / n) for n in EDGE_OWNED if (folder / n).exists())
         if shutil.disk_usage(folder).free < need * 1.2 + (64 << 20):
@@ -153,7 +181,7 @@ def optimize_offline(store: EdgeStore, cancel: threading.Event | None = None, po
             log.warning("not optimizing %s in the background: %d MB free, %d MB needed", folder, free >> 20, need >> 20)
             return "no space"
         _copy_shard(folder, work)
-        store._begin_recording()
+        store.begin_recording()
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "rag.store.edge_optimize", str(work), str(store.dimension() or 0)],
@@ -162,29 +190,29 @@ def optimize_offline(store: EdgeStore, cancel: threading.Event | None = None, po
             stderr=subprocess.PIPE,
         )
         while proc.poll() is None:
-            if (cancel is not None and cancel.is_set()) or store._superseded:
+            if (cancel is not None and cancel.is_set()) or store.superseded:
                 proc.kill()
                 proc.wait()
-                return "cancelled" if not store._superseded else "superseded"
+                return "cancelled" if not store.superseded else "superseded"
             time.sleep(poll_s)
         if proc.returncode != 0:
             detail = (proc.stderr.read() if proc.stderr else b"").decode("utf-8", "replace").strip()[-300:]
             log.warning("optimizing a copy of %s failed (exit %s): %s", folder, proc.returncode, detail)
             return f"failed: exit {proc.returncode}"
-        with store.rw.writing(), store._lock:
-            if store._superseded:
+        with store.holding_reads_off(), store.holding_writes():
+            if store.superseded:
                 return "superseded"
             swapped: dict[str, tuple[str, list[str]]] = {}
 
             def swap() -> None:
                 swapped["it"] = _swap(folder, work)
 
-            store._swap_in(swap, lambda: _unswap(folder, *swapped["it"]), lambda: _commit(folder, *swapped["it"]))
+            store.swap_in(swap, lambda: _unswap(folder, *swapped["it"]), lambda: _commit(folder, *swapped["it"]))
             stamp = swapped["it"][0]
         threading.Thread(target=_remove_replaced, args=(folder, stamp), name="rag-optimize-clean", daemon=True).start()
         return "swapped"
     finally:
-        store._end_recording()
+        store.end_recording()
         shutil.rmtree(work, ignore_errors=True)
 
 
