@@ -30,7 +30,7 @@ from rag.article_locks import ArticleLocks
 from rag.embedding.configured import model_path
 from rag.errors import RagError, cancelled_in
 from rag.ids import point_id, sentence_id
-from rag.ingest import ingest_articles, ingest_paths, recover
+from rag.ingest import IngestTarget, ingest_articles, ingest_paths, recover
 from rag.pipelines.ask import answer_inputs, build_answer_pipeline, make_reader_answerer, reader_passages, uses_reader
 from rag.pipelines.indexing import build_indexing_pipeline
 from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
@@ -157,18 +157,17 @@ class Engine:
         ``origin_base``: origins under this folder are recorded relative to it, after ``origin_label``
         (uploads are recorded by their file name, not by where the service keeps them). ``optimize=False``:
         leave it to the caller (the service optimizes in the background: rag/store/maintenance.py)."""
-        return ingest_paths(
-            self,
-            paths,
-            batch_size=batch_size,
-            on_progress=on_progress,
-            origin_base=origin_base,
-            origin_label=origin_label,
-            optimize=optimize,
-        )
+        kw: dict[str, Any] = {"origin_base": origin_base, "origin_label": origin_label, "optimize": optimize}
+        return ingest_paths(self._ingest_target(), paths, batch_size=batch_size, on_progress=on_progress, **kw)
 
     def ingest_articles(self, articles: Iterable[m.Article]) -> m.IngestReport:
-        return ingest_articles(self, articles)
+        return ingest_articles(self._ingest_target(), articles)
+
+    def _ingest_target(self) -> IngestTarget:
+        return IngestTarget(
+            self.store, lambda: self.indexing_pipeline, self.article_locks, self.ensure_collection,
+            self.settings.ingest.max_file_mb, self.recovered,
+        )  # fmt: skip
 
     # -- articles --------------------------------------------------------------------------------
     def list_articles(
@@ -268,9 +267,9 @@ class Engine:
         return docs, comparisons
 
     def stats(self) -> dict[str, Any]:
-        from rag.lifecycle import index_stats
+        from rag.stats import index_stats
 
-        return index_stats(self)
+        return index_stats(self.store, self.settings)
 
     def answer_pipeline(self, kind: str) -> Pipeline:
         if kind not in self._answer:

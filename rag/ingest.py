@@ -7,21 +7,35 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+from rag.article_locks import ArticleLocks
 from rag.ids import content_hash, point_id
 from rag.loaders import iter_inputs
 from rag.loaders.floods import FloodCounter
 from rag.models import Article, IngestReport, Skipped
 from rag.store.base import VectorStore
 
-if TYPE_CHECKING:
-    from rag.engine import Engine
-
-
 Progress = Callable[[int, IngestReport], None]
+
+
+@dataclass
+class IngestTarget:
+    """What an ingest writes through (the engine hands over its own; ingest never sees the engine)."""
+
+    store: VectorStore
+    #: The indexing pipeline, built on first use (it loads the models).
+    indexing: Callable[[], Any]
+    #: Held per article while it is written, so no delete of it runs meanwhile.
+    locks: ArticleLocks
+    #: Creates the collection and its manifest on the first ingest.
+    prepare: Callable[[], None]
+    max_file_mb: float
+    #: Articles an interrupted ingest left unfinished (:func:`recover`); updated in place as they are
+    #: written again.
+    recovered: list[str] = field(default_factory=list)
 
 
 def _origin_file(origin: str) -> str:
@@ -30,7 +44,7 @@ def _origin_file(origin: str) -> str:
 
 
 def ingest_paths(
-    engine: Engine,
+    target: IngestTarget,
     paths: Sequence[Path],
     *,
     batch_size: int = 64,
@@ -43,11 +57,11 @@ def ingest_paths(
     base = str(origin_base) + os.sep if origin_base is not None else None
     report = IngestReport()
     started = time.perf_counter()
-    engine.ensure_collection()
+    target.prepare()
     files: set[str] = set()
     floods = FloodCounter()
     batch: list[Article] = []
-    for item in iter_inputs(paths, max_file_mb=engine.settings.ingest.max_file_mb):
+    for item in iter_inputs(paths, max_file_mb=target.max_file_mb):
         if base and item.origin.startswith(base):
             origin = origin_label + item.origin[len(base) :]
             item = Skipped(origin, item.reason) if isinstance(item, Skipped) else replace(item, origin=origin)
@@ -60,39 +74,41 @@ def ingest_paths(
         floods.observe(item)
         batch.append(item)
         if len(batch) >= batch_size:
-            ingest_batch(engine, batch, report, on_progress)
+            ingest_batch(target, batch, report, on_progress)
             batch = []
     if batch:
-        ingest_batch(engine, batch, report, on_progress)
+        ingest_batch(target, batch, report, on_progress)
     if optimize and (report.articles or report.replaced):
-        engine.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
+        target.store.optimize()  # builds HNSW; after replacements also makes BM25 statistics exact again
     report.files = len(files)
     report.near_duplicates = floods.groups()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def ingest_articles(engine: Engine, articles: Iterable[Article]) -> IngestReport:
+def ingest_articles(target: IngestTarget, articles: Iterable[Article]) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
-    engine.ensure_collection()
-    ingest_batch(engine, list(articles), report, None)
+    target.prepare()
+    ingest_batch(target, list(articles), report, None)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def ingest_batch(engine: Engine, batch: list[Article], report: IngestReport, on_progress: Progress | None) -> None:
-    with engine.article_locks.holding(a.article_id for a in batch):  # no delete of these meanwhile
-        journal(engine.store, [[a.article_id, content_hash(a)] for a in batch])
+def ingest_batch(
+    target: IngestTarget, batch: list[Article], report: IngestReport, on_progress: Progress | None
+) -> None:
+    with target.locks.holding(a.article_id for a in batch):  # no delete of these meanwhile
+        journal(target.store, [[a.article_id, content_hash(a)] for a in batch])
         run = {"router": {"articles": batch}}
-        out = engine.indexing_pipeline.run(run, include_outputs_from={"router", "splitter"})
-        journal(engine.store, [])
+        out = target.indexing().run(run, include_outputs_from={"router", "splitter"})
+        journal(target.store, [])
     routed, split = out["router"], out["splitter"]
     report.articles += len(routed["new"])
-    if engine.recovered:  # articles an interrupted ingest left unfinished, written again now: once
-        resumed = {a.article_id for a in routed["new"]} & set(engine.recovered)
-        report.resumed.extend(a for a in engine.recovered if a in resumed)
-        engine.recovered = [a for a in engine.recovered if a not in resumed]
+    if target.recovered:  # articles an interrupted ingest left unfinished, written again now: once
+        resumed = {a.article_id for a in routed["new"]} & set(target.recovered)
+        report.resumed.extend(a for a in target.recovered if a in resumed)
+        target.recovered[:] = [a for a in target.recovered if a not in resumed]
     report.unchanged += len(routed["unchanged"])
     report.replaced += len(routed["replaced"])
     report.skipped.extend(routed["superseded"])

@@ -15,16 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag.errors import IndexStoreError, RagError
 from rag.files import atomic_file
 from rag.models import Article
 from rag.settings import Settings
 from rag.store.base import VectorStore
-
-if TYPE_CHECKING:
-    from rag.engine import Engine
 
 #: The fields an export line carries (``rag.loaders.jsonl`` reads exactly these back).
 FIELDS = ("id", "title", "date", "source", "url", "language", "text")
@@ -217,25 +214,3 @@ def _carry_uploads(source: Path, build: Path, *, move: bool) -> int:
     else:
         shutil.copytree(uploads, build / "uploads", dirs_exist_ok=True)
     return pending
-
-
-def index_stats(engine: Engine) -> dict[str, Any]:
-    """What ``rag stats`` and ``GET /api/stats`` show: the index's counts and make, the reader, the LLM."""
-    from rag.answer.reader import describe as reader_info
-    from rag.llm.generators import describe_local
-
-    store, settings = engine.store, engine.settings
-    meta = store.get_meta() or {}
-    return {
-        "index": str(settings.index.qdrant_url or settings.index_dir()),
-        "backend": "qdrant-server" if settings.index.qdrant_url else "qdrant-edge",
-        "articles": store.count("article"),
-        "chunks": store.count("chunk"),
-        "sentences": store.count("sentence"),
-        "terms": store.count("term"),
-        "sources": store.facet("source", "article") if meta else {},
-        "languages": store.facet("language", "article") if meta else {},
-        "built_with": meta,
-        "reader": reader_info(settings),
-        "llm": describe_local(settings),
-    }

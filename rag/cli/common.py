@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,15 +18,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rag.errors import RagError, redact
-
-_UNSEEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def one_line(text: str) -> str:
-    """``text`` as one line of output: a newline or other control or bidi character in a file name is
-    shown as its escape (``\\n``, ``\\u202e``), so it cannot forge lines or reorder what is shown."""
-    return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Search and cite an Italian news archive.")
 out = Console()

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, one_line, out, progress_bar, settings_for
+from rag.cli.common import IndexOpt, JsonOpt, command, dump, engine_for, err, out, progress_bar, settings_for
+from rag.cli.text import one_line
 
 if TYPE_CHECKING:
     from rag.models import IngestReport

@@ -84,7 +84,7 @@ def warn_if_another_was_ingested(settings: Settings, err: Console) -> None:
     """For a command that named no ``--index``: a loud warning when the last ingest went elsewhere."""
     from rich.markup import escape
 
-    from rag.cli.common import one_line
+    from rag.cli.text import one_line
 
     other = other_than_last_ingest(settings)
     if other is None:
@@ -102,7 +102,7 @@ def say_asking(settings: Settings, err: Console, how: str, articles: int | None)
     """One stderr line: the index asked, how, and its article count when known."""
     from rich.markup import escape
 
-    from rag.cli.common import one_line
+    from rag.cli.text import one_line
 
     count = f", {articles} articles" if articles is not None else ""
     err.print(f"[dim]index {escape(one_line(index_label(settings)))} ({how}{count})[/]", soft_wrap=True)
