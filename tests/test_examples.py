@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from rag import examples, library
+from rag import examples
 from tests.conftest import ROOT, make_settings
 from tests.ui.test_source_browser import write_dated
+from ui import archive as library
 
 SEEDS = ROOT / "seeds"
 BRIDGE = "Il nuovo ponte di Genova è lungo 1.067 metri."

@@ -20,10 +20,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag import library as archive  # noqa: E402
 from rag.errors import RagError, redact  # noqa: E402
 from rag.service import Service  # noqa: E402
-from ui import exports, library, render, search  # noqa: E402
+from ui import archive, exports, library, render, search  # noqa: E402
 from ui import filters as ui_filters  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -67,7 +66,7 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def shown(result: dict[str, Any] | None) -> dict[str, Any] | None:
         """The answer as displayed: its citations titled as the library titles their articles (a plain
-        file's first sentence, not its file name: rag/library.py); what is stored and exported is unchanged."""
+        file's first sentence, not its file name: ui/archive.py); what is stored and exported is unchanged."""
         if not result:
             return result
         cited = [*(result.get("citations") or []), *(result.get("nearest") or [])]

@@ -1,6 +1,6 @@
 """The Library tab: the archive's articles (display titles), filtered by source and date and sorted, a
 timeline of articles per month, an article opened from the table with the places this chat cited it,
-upload and delete. Handlers call :mod:`rag.library` and the service; HTML comes from :mod:`ui.browse`."""
+upload and delete. Handlers call :mod:`ui.archive` and the service; HTML comes from :mod:`ui.browse`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from rag import library
 from rag.errors import RagError
 from rag.loaders import SUPPORTED_EXTENSIONS
 from rag.service import Service
+from ui import archive as library
 from ui import browse, render, uploads
 from ui import filters as ui_filters
 from ui.search import open_box, opened_article

@@ -8,9 +8,9 @@ from typing import Any
 
 import gradio as gr
 
-from rag import library
 from rag.errors import RagError
 from rag.service import Service
+from ui import archive as library
 from ui import browse, render
 from ui import filters as ui_filters
 

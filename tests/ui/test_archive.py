@@ -1,4 +1,4 @@
-"""rag/library.py: display titles (for showing only), the library's filters, sorts and timeline, where
+"""ui/archive.py: display titles (for showing only), the library's filters, sorts and timeline, where
 a chat cited an article, and chat examples that fit the archive."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rag import library
 from tests.conftest import SEEDS
+from ui import archive as library
 
 FIRST = (
     "Fonti della polizia irachena e testimoni hanno detto che un drone ha sparato almeno due razzi nella parte "
