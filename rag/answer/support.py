@@ -28,11 +28,10 @@ import numpy as np
 
 from rag.answer.negation import denial, denies_anything
 from rag.store.bm25 import Bm25Encoder, is_stopword, stems
+from rag.text.numbers import NUMBER, normalize_number, numbers_in
 from rag.text.terms import SNOWBALL
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_THOUSANDS = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s+|[\n\"“«(])\s*$")
 
 #: Embeds short texts (as queries) into unit vectors, one row per text.
@@ -42,21 +41,10 @@ WordVectors = Callable[[Sequence[str]], "dict[str, np.ndarray]"]
 _NAME_PHRASE = re.compile(r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*)(?:\s+(?:d[aei]l?l?[a']?\s*|of\s+|de\s+)?[A-ZÀ-ÖØ-Þ][\w'’.-]*)*")
 
 
-def normalize_number(text: str) -> str:
-    """``2.500`` / ``2,500`` / ``2500`` -> ``2500``; ``3,5`` -> ``3.5``; leading zeros kept."""
-    if _THOUSANDS.fullmatch(text):
-        return re.sub(r"[.,]", "", text)
-    return text.replace(",", ".")
-
-
-def numbers_in(text: str) -> set[str]:
-    return {normalize_number(m.group()) for m in _NUMBER.finditer(text)}
-
-
 def _denied_numbers(sentence: str, numbers: set[str]) -> bool:
     """Whether some of ``numbers`` occur in ``sentence`` only where it denies them."""
     at: dict[str, list[bool]] = {}
-    for m in _NUMBER.finditer(sentence):
+    for m in NUMBER.finditer(sentence):
         key = normalize_number(m.group())
         if key in numbers:
             at.setdefault(key, []).append(denial(sentence, m.start(), m.end()) is not None)
@@ -180,7 +168,7 @@ class SupportChecker:
     def key_terms(self, text: str, language: str) -> KeyTerms:
         """Numbers, names (capitalised phrases, case kept: "US" is not "us" to an embedding) and
         other content words of ``text``."""
-        numbers = [normalize_number(m.group()) for m in _NUMBER.finditer(text)]
+        numbers = [normalize_number(m.group()) for m in NUMBER.finditer(text)]
         names: list[str] = []
         in_names: set[int] = set()
         for m in _NAME_PHRASE.finditer(text):
@@ -307,7 +295,7 @@ class SupportChecker:
     def anchor_spans(self, terms: KeyTerms, sentence: str, language: str) -> list[tuple[int, int]]:
         """Where in ``sentence`` its key terms (names, numbers) are mentioned, across languages."""
         spans: list[tuple[int, int]] = []
-        for m in _NUMBER.finditer(sentence):
+        for m in NUMBER.finditer(sentence):
             if normalize_number(m.group()) in terms.numbers:
                 spans.append((m.start(), m.end()))
         if not terms.names:

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.negation import denial
-from rag.answer.support import normalize_number
 from rag.models import Verdict
 from rag.store.bm25 import stems
+from rag.text.numbers import normalize_number
 
 VERDICTS: tuple[Verdict, ...] = ("supported", "conflicts", "not_found")
 FEATURES = (

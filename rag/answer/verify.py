@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.answer.evidence import Evidence
-from rag.answer.support import KeyTerms, SupportChecker, normalize_number, quote_span, whole_at
+from rag.answer.support import KeyTerms, SupportChecker, quote_span, whole_at
 from rag.models import Citation
+from rag.text.numbers import normalize_number
 
 #: Returns an article's stored text (or None when the article is gone).
 ArticleText = Callable[[str], "str | None"]

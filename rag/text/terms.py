@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
+from rag.text.numbers import NUMBER
+
 #: Words of three or more letters (no digits): what the vocabulary holds.
 _WORD = re.compile(r"[^\W\d_]{3,}")
-#: Numbers (years, amounts) are the same in every language: they pass through untranslated.
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 #: Snowball (stemmer and stopword) language names by ISO 639-1 code.
 SNOWBALL = {
     "it": "italian",
@@ -42,5 +42,5 @@ def vocabulary_words(text: str) -> set[str]:
 def query_tokens(text: str) -> tuple[list[str], list[str]]:
     """``(words, numbers)`` of a query, each distinct and in order of appearance."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
-    numbers = list(dict.fromkeys(_NUMBER.findall(text)))
+    numbers = list(dict.fromkeys(NUMBER.findall(text)))  # the same in every language: never translated
     return words, numbers

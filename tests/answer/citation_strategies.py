@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from rag.answer.evidence import Evidence
-from rag.answer.support import normalize_number
 from rag.answer.verify import DraftClaim
 from rag.models import Citation
+from rag.text.numbers import normalize_number
 
 PROPS = settings(
     max_examples=300,
