@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.evidence import Evidence
-from rag.answer.negation import denial
 from rag.answer.periods import Period, QuestionTime, sentence_period
 from rag.answer.verdict import values
 from rag.answer.verify import DraftClaim
 from rag.models import EvidenceSentence, SearchHit
+from rag.text.negation import denial
 
 #: Reports this close to the most recent one count as the same moment (the same day's news, or the
 #: next day's): their values should agree. Farther apart, a figure has changed.

@@ -14,7 +14,7 @@ A small multinomial logistic model (:class:`VerdictModel`, coefficients in
 scripts/fit_verdict.py) turns those into calibrated probabilities of *supported* (this sentence
 states it), *conflicts* (it states the same thing with another value) and *not found*. The lookup's
 verdict is the best sentence's most likely class, with its probability. A sentence that names the
-claim's value only to deny it ("Non è vero che … 99 milioni", :mod:`rag.answer.negation`), or states
+claim's value only to deny it ("Non è vero che … 99 milioni", :mod:`rag.text.negation`), or states
 one the claim denies, has its *supported* and *conflicts* probabilities swapped.
 """
 
@@ -28,9 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rag.answer.negation import denial
 from rag.models import Verdict
 from rag.store.bm25 import stems
+from rag.text.negation import denial
 from rag.text.numbers import normalize_number
 
 VERDICTS: tuple[Verdict, ...] = ("supported", "conflicts", "not_found")

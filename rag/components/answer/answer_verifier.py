@@ -21,8 +21,8 @@ from haystack.dataclasses import ChatMessage
 
 from rag.answer.checker import IndexChecker
 from rag.answer.evidence import Evidence
-from rag.answer.negation import denial, denies_anything
 from rag.answer.verify import DraftClaim, clean_claim, locate, parse_reply
+from rag.text.negation import denial, denies_anything
 from rag.text.sentences import split_sentences
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from haystack import component
 
 from rag.answer.evidence import Evidence
-from rag.answer.negation import denial
 from rag.answer.reader import Reader, calibrated
 from rag.answer.selector import Candidate, candidates
 from rag.answer.span_ranker import TOP
@@ -25,6 +24,7 @@ from rag.answer.spans import needs_reasoning
 from rag.answer.verify import DraftClaim
 from rag.models import EvidenceSentence, Filters, SearchHit
 from rag.store.document_store import NewsDocumentStore
+from rag.text.negation import denial
 
 _READERS: dict[tuple[str, str, str], Reader] = {}
 _READERS_LOCK = threading.Lock()

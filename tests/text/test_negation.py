@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.negation import denial, denies_anything
+from rag.text.negation import denial, denies_anything
 from tests.conftest import make_settings
 
 
