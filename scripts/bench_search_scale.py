@@ -241,8 +241,8 @@ def write_points(store: Any, dev: DevData, n_chunks: int, sigma: float, seed: in
 
     from rag.components.ingest.article_splitter import ArticleSplitter
     from rag.store.base import PointData
-    from rag.store.bm25 import Bm25Encoder
     from rag.store.document_store import NewsDocumentStore
+    from rag.text.bm25 import Bm25Encoder
 
     settings = base_settings()
     ch = settings.chunking

@@ -166,7 +166,7 @@ def test_seeds_folder_is_present() -> None:
 
 
 def test_foreign_questions_get_an_archive_language_bm25_query(seeded_engine) -> None:  # type: ignore[no-untyped-def]
-    from rag.store.bm25 import Bm25Encoder
+    from rag.text.bm25 import Bm25Encoder
 
     bm25 = seeded_engine.search_pipeline.get_component("bm25")
     words = bm25.translate("How many US troops are in Syria in 2024?", "en")

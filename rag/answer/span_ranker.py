@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.spans import _DATE, _NUMBER, question_kind
-from rag.store.bm25 import stems
+from rag.text.bm25 import stems
 
 FEATURES = (
     "gap",  # the span's reader score minus the sentence's best (≤ 0)

@@ -26,7 +26,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from rag.store.bm25 import Bm25Encoder, is_stopword, stems
+from rag.text.bm25 import Bm25Encoder, is_stopword, stems
 from rag.text.negation import denial, denies_anything
 from rag.text.numbers import NUMBER, normalize_number, numbers_in
 from rag.text.terms import SNOWBALL

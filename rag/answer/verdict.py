@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.models import Verdict
-from rag.store.bm25 import stems
+from rag.text.bm25 import stems
 from rag.text.negation import denial
 from rag.text.numbers import normalize_number
 

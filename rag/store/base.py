@@ -3,7 +3,7 @@
 Schema (identical in Qdrant Edge and in a Qdrant server/``:memory:`` collection):
 
 * named dense vector ``"dense"`` (cosine, dimension fixed at creation);
-* sparse vector ``"bm25"`` with the IDF modifier (term weights from :class:`rag.store.bm25.Bm25Encoder`);
+* sparse vector ``"bm25"`` with the IDF modifier (term weights from :class:`rag.text.bm25.Bm25Encoder`);
 * payload indexes: keyword on ``article_id``, ``source``, ``language``, ``kind``; datetime on ``date``
   (payload dates are ``"YYYY-MM-DD"`` strings, date ranges are inclusive on both ends).
 

@@ -9,7 +9,7 @@ import pytest
 from rag.answer import reader
 from rag.answer.reader_model import spans_in, top_spans
 from rag.answer.span_ranker import FEATURES, SpanRanker, span_features
-from rag.store.bm25 import stems as _stems
+from rag.text.bm25 import stems as _stems
 
 SENTENCE = "Gli Stati Uniti hanno 2.500 truppe dispiegate in Iraq e 900 nella vicina Siria, da anni."
 

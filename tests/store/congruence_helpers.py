@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from rag.store.base import PointData, ScoredRecord, VectorStore
-from rag.store.bm25 import Bm25Encoder
 from rag.store.client import ClientStore
 from rag.store.edge import EdgeStore
+from rag.text.bm25 import Bm25Encoder
 
 DIM = 16
 TOL = 1e-4

@@ -21,9 +21,9 @@ import pytest
 
 from rag.models import Filters
 from rag.store.base import ScoredRecord, SearchRequest, VectorStore
-from rag.store.bm25 import Bm25Encoder
 from rag.store.client import ClientStore
 from rag.store.edge import EdgeStore
+from rag.text.bm25 import Bm25Encoder
 from tests.store.congruence_helpers import DIM, QUERIES, TOL, assert_same_ranking, ids, make_points, unit
 
 

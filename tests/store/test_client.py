@@ -22,9 +22,9 @@ from rag.errors import IndexStoreError
 from rag.models import Filters
 from rag.settings import IndexSettings, load_settings
 from rag.store.base import DATETIME_FIELDS, KEYWORD_FIELDS, META_KIND, PointData, SearchRequest
-from rag.store.bm25 import Bm25Encoder
 from rag.store.client import META_POINT_ID, ClientStore
 from rag.store.factory import open_store
+from rag.text.bm25 import Bm25Encoder
 
 DIM = 12
 TEXTS = [

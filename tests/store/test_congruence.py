@@ -14,7 +14,7 @@ import pytest
 from rag.errors import ConfigError, IndexStoreError
 from rag.models import Filters
 from rag.store.base import META_KIND, PointData, SearchRequest, VectorStore
-from rag.store.bm25 import Bm25Encoder
+from rag.text.bm25 import Bm25Encoder
 from tests.store.congruence_helpers import (
     DIM,
     QUERIES,

@@ -21,9 +21,9 @@ from rag.errors import ConfigError, IndexLockedError, IndexStoreError
 from rag.models import Filters
 from rag.settings import load_settings
 from rag.store.base import PointData, SearchRequest
-from rag.store.bm25 import Bm25Encoder
 from rag.store.edge import META_FILE, EdgeStore
 from rag.store.factory import open_store
+from rag.text.bm25 import Bm25Encoder
 
 ROOT = Path(__file__).resolve().parents[2]
 DIM = 8

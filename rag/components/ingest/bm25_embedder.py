@@ -9,7 +9,7 @@ from __future__ import annotations
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
-from rag.store.bm25 import Bm25Encoder
+from rag.text.bm25 import Bm25Encoder
 
 
 @component

@@ -5,8 +5,8 @@ from __future__ import annotations
 from haystack import Document, component
 
 from rag.ids import point_id, term_doc_id
-from rag.store.bm25 import encoder, is_stopword
 from rag.store.document_store import NewsDocumentStore
+from rag.text.bm25 import encoder, is_stopword
 from rag.text.terms import vocabulary_words
 
 #: Ids looked up in the store per request.

@@ -18,8 +18,8 @@ from haystack.dataclasses import SparseEmbedding
 
 from rag.embedding.words import WordEmbedder
 from rag.store.base import SearchRequest
-from rag.store.bm25 import Bm25Encoder, is_stopword
 from rag.store.document_store import NewsDocumentStore
+from rag.text.bm25 import Bm25Encoder, is_stopword
 from rag.text.terms import SNOWBALL, query_tokens
 
 
