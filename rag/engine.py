@@ -21,19 +21,19 @@ from rag.answer.compose import Composer
 from rag.answer.dates import dated_evidence
 from rag.answer.evidence import select_evidence
 from rag.answer.followup import Conversation, resolve
-from rag.answer.lookup import CANDIDATES, build_lookup, compare_candidates, judge
 from rag.answer.periods import QuestionTime, question_time
+from rag.answer.pipeline import answer_inputs, build_answer_pipeline, make_reader_answerer, reader_passages, uses_reader
 from rag.answer.sources import read_first
-from rag.answer.verdict import Comparison, shipped_model
 from rag.answer.yes_no import is_yes_no
 from rag.article_locks import ArticleLocks
+from rag.cite.lookup import CANDIDATES, build_lookup, compare_candidates, judge
+from rag.cite.verdict import Comparison, shipped_model
 from rag.embedding.configured import model_path
 from rag.errors import RagError, cancelled_in
 from rag.ids import point_id, sentence_id
-from rag.ingest import IngestTarget, ingest_articles, ingest_paths, recover
-from rag.pipelines.ask import answer_inputs, build_answer_pipeline, make_reader_answerer, reader_passages, uses_reader
-from rag.pipelines.indexing import build_indexing_pipeline
-from rag.pipelines.query import build_cite_pipeline, build_search_pipeline, query_inputs
+from rag.ingest.batches import IngestTarget, ingest_articles, ingest_paths, recover
+from rag.ingest.pipeline import build_indexing_pipeline
+from rag.search.pipeline import build_cite_pipeline, build_search_pipeline, query_inputs
 from rag.settings import Settings
 from rag.store.base import VectorStore
 from rag.store.document_store import NewsDocumentStore
@@ -93,7 +93,7 @@ class Engine:
         """The supervised process of the local LLM (created here, started by its first question or by
         ``local_llm.start()``)."""
         if self._local is None:
-            from rag.llm.generators import warm_messages
+            from rag.answer.generators import warm_messages
             from rag.llm.supervisor import make_local
 
             self._local = make_local(self.settings, warm_messages)
@@ -141,7 +141,7 @@ class Engine:
         self.store.ensure_collection(dim)
         self.store.set_meta(new_manifest(self.settings, dim, self.model))
 
-    # -- ingest (rag/ingest.py) ------------------------------------------------------------------
+    # -- ingest (rag/ingest/batches.py) ------------------------------------------------------------------
     def ingest(
         self,
         paths: Sequence[Path],
@@ -235,7 +235,7 @@ class Engine:
         return self.lookup(claim, top_k=top_k, filters=filters).citations
 
     def lookup(self, claim: str, *, top_k: int = 5, filters: m.Filters | None = None) -> m.CiteLookup:
-        """Citation lookup with a verdict (rag/answer/verdict.py): the sentences most likely to state
+        """Citation lookup with a verdict (rag/cite/verdict.py): the sentences most likely to state
         the claim, best first, each judged, and whether the archive supports it, states it with
         another value, or does not say it."""
         if not claim.strip():
@@ -292,7 +292,7 @@ class Engine:
         on_token: Callable[[str], None] | None = None,
     ) -> m.AnswerResult:
         """A short answer whose every claim cites a supporting sentence, or an abstention."""
-        from rag.llm.generators import ANSWERED_WITHOUT_LLM, choose_answerer, diagnose_failure
+        from rag.answer.generators import ANSWERED_WITHOUT_LLM, choose_answerer, diagnose_failure
 
         if not question.strip():
             raise RagError("the question is empty", hint="ask something, e.g. 'How many US troops are in Syria?'")

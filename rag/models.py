@@ -16,7 +16,7 @@ from pydantic import Field
 
 from rag.errors import ConfigError
 
-#: A citation lookup's verdict on a claim (rag/answer/verdict.py).
+#: A citation lookup's verdict on a claim (rag/cite/verdict.py).
 Verdict = Literal["supported", "conflicts", "not_found"]
 
 

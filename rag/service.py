@@ -107,7 +107,7 @@ class Service:
         """Ready once search, citation lookup and the extractive answerer are warm; the local LLM (when it is
         the default) loads after that, holding the LLM lock, so a question for it waits instead of failing."""
         try:
-            from rag.llm.generators import choose_answerer
+            from rag.answer.generators import choose_answerer
 
             self.engine.ensure_collection()
             self.engine.warm_up()
@@ -231,7 +231,7 @@ class Service:
     ) -> tuple[AnswerResult, str | None]:
         """``cancelled``: set when the caller went away (a closed stream); the answer then stops at its next
         token, or before it starts if it is still waiting for the local LLM (:class:`Cancelled`)."""
-        from rag.llm.generators import choose_answerer
+        from rag.answer.generators import choose_answerer
 
         kind = choose_answerer(self.engine.settings, answerer)
         conversation = self._conversation(conversation_id) if conversation_id is not None else None

@@ -10,8 +10,8 @@ from rag.store.base import VectorStore
 
 def index_stats(store: VectorStore, settings: Settings) -> dict[str, Any]:
     """The index's counts and make, the reader, the LLM."""
+    from rag.answer.generators import describe_local
     from rag.answer.reader import describe as reader_info
-    from rag.llm.generators import describe_local
 
     meta = store.get_meta() or {}
     return {

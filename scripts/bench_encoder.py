@@ -36,8 +36,8 @@ SHARED = ROOT.parent / "shared" / "eval" / "squad_it"
 
 def _load_texts(corpus: Path, limit: int | None, kind: str) -> tuple[list[str], dict[str, list[str]]]:
     """Embedded texts in ingest order, and each article's sentence texts (for the question pairs)."""
-    from rag.components.ingest.article_splitter import ArticleSplitter
     from rag.embedding.configured import passage_embedder
+    from rag.ingest.splitter import ArticleSplitter
     from rag.loaders.jsonl import load_jsonl
     from rag.models import Article
     from rag.settings import load_settings

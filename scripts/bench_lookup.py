@@ -31,7 +31,7 @@ def main() -> None:
     from rag.engine import Engine
     from rag.eval.folds import other_folds_corpus
     from rag.eval.retrieval import unanswerable_index_settings
-    from rag.pipelines.query import query_inputs
+    from rag.search.pipeline import query_inputs
     from rag.settings import load_settings
 
     settings = load_settings()

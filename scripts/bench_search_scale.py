@@ -239,7 +239,7 @@ def write_points(store: Any, dev: DevData, n_chunks: int, sigma: float, seed: in
     """Write a synthetic archive of ``n_chunks`` chunks through the project's document store."""
     from haystack.dataclasses import SparseEmbedding
 
-    from rag.components.ingest.article_splitter import ArticleSplitter
+    from rag.ingest.splitter import ArticleSplitter
     from rag.store.base import PointData
     from rag.store.document_store import NewsDocumentStore
     from rag.text.bm25 import Bm25Encoder

@@ -136,10 +136,10 @@ def _read(
     raw features, whether it holds a gold answer, and the F1/EM of its span. ``unit``: the reader reads
     each hit's chunk, or (``windows``) the hit's best sentence with a neighbour on each side."""
     from rag.answer.evidence import select_evidence
+    from rag.answer.reader_answerer import article_sentences
     from rag.answer.selector import candidates
     from rag.answer.spans import key_span, question_kind
     from rag.answer.verify import question_focus
-    from rag.components.answer.reader_answerer import article_sentences
 
     found = engine.search(q.text, top_k=k)
     evidence = select_evidence(found.hits, found.evidence, engine.settings.answer.evidence)

@@ -1,4 +1,4 @@
-"""Fit citation lookup's verdict model (rag/answer/verdict.py) on claims made from DEV, and measure it
+"""Fit citation lookup's verdict model (rag/cite/verdict.py) on claims made from DEV, and measure it
 on articles it was not fitted on.
 
     .venv/bin/python scripts/fit_verdict.py --per-fold 500 --rows runs/verdict-rows.jsonl
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "squad_it"
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.verdict import FEATURES, VERDICTS, WEIGHTS, VerdictModel, values  # noqa: E402
+from rag.cite.verdict import FEATURES, VERDICTS, WEIGHTS, VerdictModel, values  # noqa: E402
 
 Rows = list[dict[str, Any]]
 _LEAD = re.compile(

@@ -91,7 +91,7 @@ def main() -> None:
 
     import httpx
 
-    from rag.llm.generators import warm_messages
+    from rag.answer.generators import warm_messages
     from rag.llm.supervisor import make_local
     from rag.settings import load_settings
 

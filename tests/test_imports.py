@@ -52,6 +52,29 @@ def test_the_checker_sees_a_circle(tmp_path: Path) -> None:
     assert circles(import_graph(tmp_path, ("pkg",))) == [["pkg.a", "pkg.b"]]
 
 
+#: The stages: each holds its pipeline, its components and its logic. The engine sequences them.
+STAGES = ("ingest", "search", "answer", "cite")
+#: The one use across stages: answers that judge a claim (yes/no, thresholds, dates, sources) ask
+#: citation lookup, a stage below them that imports nothing of theirs.
+ALLOWED = {("answer", "cite")}
+
+
+def test_stages_import_nothing_from_each_other() -> None:
+    graph = import_graph(ROOT, ("rag",))
+
+    def stage(module: str) -> str | None:
+        part = module.split(".")[1] if module.count(".") else ""
+        return part if part in (*STAGES, "llm") else None
+
+    crossing = sorted(
+        f"{s} -> {t}"
+        for s, t in graph.edges
+        if stage(s) and stage(t) and stage(s) != stage(t) and (stage(s), stage(t)) not in ALLOWED
+        and not (stage(s) == "answer" and stage(t) == "llm")  # the answerers start the LLM's process
+    )  # fmt: skip
+    assert crossing == []
+
+
 def test_rag_and_ui_have_no_import_circle() -> None:
     graph = import_graph(ROOT, ("rag", "ui"))
     assert graph.number_of_nodes() > 100 and graph.number_of_edges() > 300  # the graph was read

@@ -3,7 +3,7 @@
 "Quando ha vinto lo scudetto il Napoli?" over an article dated 2023-05-04 whose sentence says only
 "Il Napoli ha vinto lo scudetto": no sentence holds a date, so the reader abstains or answers with
 something else. When a sentence of a dated article states the event (citation lookup's verdict on
-the question's event, :mod:`rag.answer.verdict`, says *supported*), the answer is the article's date,
+the question's event, :mod:`rag.cite.verdict`, says *supported*), the answer is the article's date,
 said to be the article's date, citing that sentence.
 """
 
@@ -13,8 +13,8 @@ import re
 from typing import Any, Protocol
 
 from rag.answer.spans import question_kind
-from rag.answer.verdict import Comparison, shipped_model, values
 from rag.answer.verify import DraftClaim
+from rag.cite.verdict import Comparison, shipped_model, values
 from rag.models import Filters
 
 
@@ -48,7 +48,7 @@ def dated_evidence(question: str, claims: list[DraftClaim], evidence: list[Any],
     """For a "when" question whose answer holds no date: the first of the top evidence sentences that
     holds none either, comes from a dated article, and states the question's event (citation lookup's
     verdict on it, among that article's sentences, is *supported*); None otherwise."""
-    from rag.answer.lookup import judge
+    from rag.cite.lookup import judge
 
     if not wants_date(question) or any(holds_date(c.text) for c in claims):
         return None

@@ -18,7 +18,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from rag.answer.verdict import values
+from rag.cite.verdict import values
 
 #: Words asking for the latest the archive holds.
 _LATEST = re.compile(

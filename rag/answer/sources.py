@@ -1,7 +1,7 @@
 """What each report says: the value the top articles give for a question, the latest first, and
 whether reports close in time disagree (issue 26).
 
-The reader (the extractive answerer's :meth:`~rag.components.answer.reader_answerer.ReaderAnswerer.choose`)
+The reader (the extractive answerer's :meth:`~rag.answer.reader_answerer.ReaderAnswerer.choose`)
 answers the question once per article among the best hits, each with its own confidence; values are
 compared by their numbers ("2.500", "2,500" and "2500" are one value) or, without numbers, by their
 words. Then:
@@ -24,8 +24,8 @@ from typing import Any
 
 from rag.answer.evidence import Evidence
 from rag.answer.periods import Period, QuestionTime, sentence_period
-from rag.answer.verdict import values
 from rag.answer.verify import DraftClaim
+from rag.cite.verdict import values
 from rag.models import EvidenceSentence, SearchHit
 from rag.text.negation import denial
 
@@ -190,7 +190,7 @@ def read_first(
     terms: list[int],
 ) -> list[EvidenceSentence]:  # fmt: skip
     """Search's evidence with the sentence that holds the reader's answer first (when it finds one)."""
-    from rag.pipelines.ask import make_reader_answerer, uses_reader
+    from rag.answer.pipeline import make_reader_answerer, uses_reader
 
     if not uses_reader(settings):
         return evidence

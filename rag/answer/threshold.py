@@ -20,9 +20,9 @@ from rag.answer import prompts
 from rag.answer.evidence import Evidence
 from rag.answer.periods import QuestionTime, sentence_period
 from rag.answer.sources import word_value
-from rag.answer.verdict import _number_key, values
 from rag.answer.verify import DraftClaim
 from rag.answer.yes_no import ASKING, MIN_PROBABILITY, as_claim
+from rag.cite.verdict import _number_key, values
 from rag.models import AnswerResult, CiteLookup, EvidenceSentence
 
 _MORE = (

@@ -1,4 +1,4 @@
-"""Yes/no questions, answered by citation lookup's verdict (rag/answer/verdict.py) on the question
+"""Yes/no questions, answered by citation lookup's verdict (rag/cite/verdict.py) on the question
 made a claim: "Did the council approve the budget?" is looked up as "the council approve the budget".
 *Supported* answers "Yes [1]", *conflicts* "No: the article says «…» [1]" (the sentence that states it
 otherwise, cited), *not found* abstains. The extractive answerer has no span to give for these.

@@ -16,12 +16,12 @@ from typing import Any
 
 from haystack import Document
 
-from rag.components.ingest.bm25_embedder import Bm25TextEmbedder
-from rag.components.search.query_language import QueryLanguageDetector
 from rag.embedding.configured import passage_embedder
 from rag.engine import Engine
 from rag.eval.data import Question, load_questions, paragraph_classes
-from rag.pipelines.query import make_ranker, make_retriever
+from rag.ingest.bm25_embedder import Bm25TextEmbedder
+from rag.search.language import QueryLanguageDetector
+from rag.search.pipeline import make_ranker, make_retriever
 from rag.settings import Settings
 
 KS = (1, 5, 10)

@@ -3,7 +3,7 @@
 The index keeps one ``term`` point per distinct archive word (its embedding as a one-word query).
 A question in another language is turned into an archive-language BM25 query by looking up the
 nearest archive words of each of its words (see
-:class:`rag.components.search.cross_lingual_bm25.CrossLingualBm25Embedder`).
+:class:`rag.search.cross_lingual_bm25.CrossLingualBm25Embedder`).
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from rag.answer.evidence import Evidence
+from rag.answer.extractive_answerer import ExtractiveAnswerer
+from rag.answer.llm_verifier import AnswerVerifier
 from rag.answer.verify import build_citations
-from rag.components.answer.answer_verifier import AnswerVerifier
-from rag.components.answer.extractive_answerer import ExtractiveAnswerer
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.models import Article, EvidenceSentence

@@ -190,7 +190,7 @@ def test_with_llm_reads_an_llm_claim_is_kept_only_where_the_reader_points(
     from haystack.dataclasses import ChatMessage
 
     from rag.answer.evidence import select_evidence
-    from rag.components.answer.answer_verifier import AnswerVerifier
+    from rag.answer.llm_verifier import AnswerVerifier
 
     question = "How many US troops are in Iraq?"
     found = seeded_engine.search(question, top_k=5)

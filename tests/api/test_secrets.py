@@ -274,8 +274,8 @@ def test_an_endpoint_that_quotes_the_key_back_does_not_leak_it(
 ) -> None:
     from haystack.dataclasses import ChatMessage
 
+    from rag.answer.generators import make_generator
     from rag.errors import LLMError
-    from rag.llm.generators import make_generator
     from rag.settings import load_settings
 
     def rejecting(request: BaseHTTPRequestHandler) -> dict[str, Any]:  # as some servers answer a bad key

@@ -37,7 +37,7 @@ def _settings(backend: str, **extra: Any) -> Settings:
 @pytest.mark.parametrize("backend", backends.BACKENDS)
 def test_the_setting_selects_the_backend_of_every_embedder(backend: str) -> None:
     from rag.embedding.configured import passage_embedder, query_embedder
-    from rag.pipelines.query import bm25_query_embedder
+    from rag.search.pipeline import bm25_query_embedder
 
     s = _settings(backend)
     assert passage_embedder(s, "m").runtime == backend

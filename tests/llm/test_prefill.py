@@ -35,7 +35,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[Any]:
-    from rag.llm.generators import warm_messages
+    from rag.answer.generators import warm_messages
     from rag.llm.supervisor import make_local
 
     llm = make_local(make_settings(), warm_messages)
@@ -72,8 +72,8 @@ def test_the_packaged_models_template_is_the_one_prefilled() -> None:
 def test_the_prefilled_reply_is_the_chat_reply(
     local: Any, question: str, language: str, evidence: Any, found: Any
 ) -> None:
-    from rag.components.answer.prefilled_generator import PrefilledGenerator
-    from rag.llm.generators import make_generator
+    from rag.answer.generators import make_generator
+    from rag.answer.prefilled_generator import PrefilledGenerator
 
     s = make_settings()
     s.llm.prefill = False

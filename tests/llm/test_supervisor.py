@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rag.llm.generators import ANSWERED_WITHOUT_LLM
+from rag.answer.generators import ANSWERED_WITHOUT_LLM
 from tests.conftest import SYRIA, make_settings
 from tests.serve import ENV, RAG, Server
 

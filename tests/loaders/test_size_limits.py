@@ -20,7 +20,7 @@ from tests.loaders.bad_input_kinds import MB
 
 def test_ten_megabyte_article_loads_and_splits_with_exact_spans(tmp_path: Path) -> None:
     """10 MB in one article: the real loader and the indexing pipeline's splitter, spans exact, in seconds."""
-    from rag.components.ingest.article_splitter import ArticleSplitter
+    from rag.ingest.splitter import ArticleSplitter
     from rag.loaders import iter_inputs
 
     paragraph = "".join(

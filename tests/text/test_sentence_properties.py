@@ -26,7 +26,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.components.ingest.article_splitter import ArticleSplitter
+from rag.ingest.splitter import ArticleSplitter
 from rag.models import Article, Chunk, Sentence
 from rag.text.chunking import make_chunks
 from rag.text.sentences import make_sentences, split_sentences

@@ -10,7 +10,7 @@ Each candidate sentence the lookup retrieved is compared with the claim (:func:`
   the pair is named.
 
 A small multinomial logistic model (:class:`VerdictModel`, coefficients in
-``rag/answer/weights/verdict.json``, fitted on claims made from DEV articles by
+``rag/cite/weights/verdict.json``, fitted on claims made from DEV articles by
 scripts/fit_verdict.py) turns those into calibrated probabilities of *supported* (this sentence
 states it), *conflicts* (it states the same thing with another value) and *not found*. The lookup's
 verdict is the best sentence's most likely class, with its probability. A sentence that names the

@@ -88,8 +88,8 @@ class AnswerVerifier:
         question: str,
         reader_claims: list[DraftClaim],
     ) -> list[DraftClaim]:
+        from rag.answer.reader_answerer import shared_reader
         from rag.answer.spans import needs_reasoning
-        from rag.components.answer.reader_answerer import shared_reader
 
         assert self.reader is not None
         base, cache, min_margin = self.reader

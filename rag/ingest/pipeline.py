@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from haystack import Pipeline
 from haystack.components.joiners import DocumentJoiner
+from haystack.core.serialization import allow_deserialization_module
 
-from rag.components.ingest.article_splitter import ArticleSplitter
-from rag.components.ingest.bm25_embedder import Bm25DocumentEmbedder
-from rag.components.ingest.index_writer import IndexWriter
-from rag.components.ingest.late_chunk_embedder import LateChunkEmbedder
-from rag.components.ingest.new_article_router import NewArticleRouter
-from rag.components.ingest.term_vocabulary import TermVocabulary
 from rag.embedding.configured import passage_embedder
+from rag.ingest.bm25_embedder import Bm25DocumentEmbedder
+from rag.ingest.late_chunk_embedder import LateChunkEmbedder
+from rag.ingest.router import NewArticleRouter
+from rag.ingest.splitter import ArticleSplitter
+from rag.ingest.vocabulary import TermVocabulary
+from rag.ingest.writer import IndexWriter
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
+
+# Haystack 3 deserializes only classes from modules it was told to trust (Pipeline.from_dict / loads).
+allow_deserialization_module("rag")
 
 
 def late_chunk_embedder(settings: Settings, model: str) -> LateChunkEmbedder:

@@ -25,9 +25,9 @@ def doc_store() -> Any:
 
 
 def _pipelines(ds: NewsDocumentStore) -> dict[str, Pipeline]:
-    from rag.pipelines.ask import build_answer_pipeline
-    from rag.pipelines.indexing import build_indexing_pipeline
-    from rag.pipelines.query import build_cite_pipeline, build_search_pipeline
+    from rag.answer.pipeline import build_answer_pipeline
+    from rag.ingest.pipeline import build_indexing_pipeline
+    from rag.search.pipeline import build_cite_pipeline, build_search_pipeline
 
     s = ds.settings
     assert s is not None

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.components.ingest.article_splitter import ArticleSplitter
-from rag.components.ingest.late_chunk_embedder import LateChunkEmbedder
 from rag.embedding.configured import passage_embedder
+from rag.ingest.late_chunk_embedder import LateChunkEmbedder
+from rag.ingest.splitter import ArticleSplitter
 from rag.models import Article
 from tests.conftest import make_settings
 

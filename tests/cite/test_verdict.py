@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rag.answer.lookup import CiteHit, CiteLookup
-from rag.answer.verdict import FEATURES, VERDICTS, VerdictModel, compare, shipped_model, values, with_gaps
+from rag.cite.lookup import CiteHit, CiteLookup
+from rag.cite.verdict import FEATURES, VERDICTS, VerdictModel, compare, shipped_model, values, with_gaps
 from tests.conftest import SYRIA
 
 VOTES = "La legge è stata approvata con 211 voti favorevoli il 5 marzo 2014 dal Senato."

@@ -1,6 +1,6 @@
 """Citation lookup: the sentences that state a claim, each judged, and the lookup's verdict.
 
-The cite pipeline retrieves candidate sentences (hybrid, any language); :mod:`rag.answer.verdict`
+The cite pipeline retrieves candidate sentences (hybrid, any language); :mod:`rag.cite.verdict`
 compares each with the claim and gives calibrated probabilities. Candidates are ordered by the
 probability that the sentence is where the archive states the claim (or states it otherwise), which
 is also their ``score``: a number with a meaning, not a retrieval score.
@@ -13,7 +13,7 @@ from typing import Any
 
 from haystack import Document
 
-from rag.answer.verdict import Comparison, Judged, VerdictModel, compare, with_gaps
+from rag.cite.verdict import Comparison, Judged, VerdictModel, compare, with_gaps
 from rag.models import CiteHit, CiteLookup
 
 #: Candidates judged per lookup, also when fewer are shown: the verdict needs a few to choose from.

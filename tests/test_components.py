@@ -10,15 +10,15 @@ import pytest
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.ingest.article_splitter import ArticleSplitter
-from rag.components.ingest.bm25_embedder import Bm25DocumentEmbedder, Bm25TextEmbedder
-from rag.components.ingest.index_writer import IndexWriter
-from rag.components.ingest.new_article_router import NewArticleRouter
-from rag.components.search.evidence_ranker import EvidenceSentenceRanker
-from rag.components.search.hybrid_retriever import QdrantHybridRetriever
-from rag.components.search.query_language import QueryLanguageDetector
 from rag.ids import content_hash
+from rag.ingest.bm25_embedder import Bm25DocumentEmbedder, Bm25TextEmbedder
+from rag.ingest.router import NewArticleRouter
+from rag.ingest.splitter import ArticleSplitter
+from rag.ingest.writer import IndexWriter
 from rag.models import Article
+from rag.search.evidence_ranker import EvidenceSentenceRanker
+from rag.search.hybrid_retriever import QdrantHybridRetriever
+from rag.search.language import QueryLanguageDetector
 from rag.store.document_store import NewsDocumentStore
 from rag.store.edge import EdgeStore
 
@@ -180,7 +180,7 @@ def _filters(**kw: object):  # type: ignore[no-untyped-def]
 
 
 def test_term_vocabulary_emits_new_non_stopword_terms_once(store: NewsDocumentStore) -> None:
-    from rag.components.ingest.term_vocabulary import TermVocabulary
+    from rag.ingest.vocabulary import TermVocabulary
 
     docs = [Document(content="Gli Stati Uniti hanno 900 soldati in Siria e nella Siria orientale.")]
     terms = TermVocabulary(store).run(docs)["terms"]
@@ -203,7 +203,7 @@ def test_the_reader_s_gate_is_built_as_calibrated(
 ) -> None:
     """A manifest whose gate is "names" keeps the gate's name check and drops its similarity bars."""
     from rag.answer import reader
-    from rag.pipelines.ask import build_answer_pipeline
+    from rag.answer.pipeline import build_answer_pipeline
     from rag.settings import load_settings
 
     info = {**reader.manifest(), "answerer": {"passages": 2, "gate": calibrated}}

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from rag.answer.evidence import Evidence
+from rag.answer.gate import EvidenceGate
 from rag.answer.support import SupportChecker
-from rag.components.answer.evidence_gate import EvidenceGate
 from rag.models import EvidenceSentence
 from tests.fakes import fake_vector
 

@@ -14,8 +14,8 @@ from typing import Any
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
-from rag.components.search.hybrid_retriever import QueryVector, sparse_tuple
 from rag.models import EvidenceSentence, Filters, SearchHit
+from rag.search.hybrid_retriever import QueryVector, sparse_tuple
 from rag.store.base import SearchRequest
 from rag.store.document_store import NewsDocumentStore
 

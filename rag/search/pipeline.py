@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from haystack import Pipeline
+from haystack.core.serialization import allow_deserialization_module
 
-from rag.components.search.cross_lingual_bm25 import CrossLingualBm25Embedder
-from rag.components.search.evidence_ranker import EvidenceSentenceRanker
-from rag.components.search.hybrid_retriever import QdrantHybridRetriever
-from rag.components.search.query_language import QueryLanguageDetector
 from rag.embedding.configured import query_embedder
+from rag.search.cross_lingual_bm25 import CrossLingualBm25Embedder
+from rag.search.evidence_ranker import EvidenceSentenceRanker
+from rag.search.hybrid_retriever import QdrantHybridRetriever
+from rag.search.language import QueryLanguageDetector
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
+
+# Haystack 3 deserializes only classes from modules it was told to trust (Pipeline.from_dict / loads).
+allow_deserialization_module("rag")
 
 
 def make_retriever(settings: Settings, store: NewsDocumentStore, kind: str = "chunk") -> QdrantHybridRetriever:

@@ -16,7 +16,7 @@ from haystack.dataclasses import ChatMessage, StreamingChunk
 from haystack.utils import Secret
 
 from rag.answer import prompts
-from rag.components.answer.prefilled_generator import PrefilledGenerator
+from rag.answer.prefilled_generator import PrefilledGenerator
 from rag.llm.stream import AnswerStream
 
 REST = ' "900", "evidence": 1}'  # what the model writes after the prefilled opening
@@ -124,7 +124,7 @@ def test_bad_arguments_are_named(kwargs: dict[str, Any], says: str) -> None:
 
 
 def test_only_the_packaged_model_is_prefilled(tmp_path: Any) -> None:
-    from rag.llm.generators import make_generator
+    from rag.answer.generators import make_generator
     from rag.settings import load_settings
 
     class Local:

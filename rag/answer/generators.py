@@ -71,7 +71,7 @@ def make_generator(settings: Settings, kind: str, local: LocalLLM | None = None)
             raise ValueError("the local generator needs its LocalLLM supervisor")
         key, model, url = local.api_key, "local", local.base_url
         if llm.prefill and llm.gguf_path is None:  # the packaged model, whose chat template is known
-            from rag.components.answer.prefilled_generator import PrefilledGenerator
+            from rag.answer.prefilled_generator import PrefilledGenerator
 
             return PrefilledGenerator(url, Secret.from_token(key), max_tokens=llm.max_tokens, timeout=llm.timeout_s)
         # llama.cpp enforces the schema as a grammar; greedy decoding with no repeat penalty (the

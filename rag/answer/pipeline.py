@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from haystack import Pipeline
+from haystack.core.serialization import allow_deserialization_module
 
 from rag.answer.checker import IndexChecker, index_checker
-from rag.components.answer.answer_prompt_builder import AnswerPromptBuilder
-from rag.components.answer.answer_verifier import AnswerVerifier
-from rag.components.answer.evidence_gate import EvidenceGate
-from rag.components.answer.extractive_answerer import ExtractiveAnswerer
-from rag.components.answer.reader_answerer import ReaderAnswerer
-from rag.llm.generators import make_generator
+from rag.answer.extractive_answerer import ExtractiveAnswerer
+from rag.answer.gate import EvidenceGate
+from rag.answer.generators import make_generator
+from rag.answer.llm_verifier import AnswerVerifier
+from rag.answer.prompt_builder import AnswerPromptBuilder
+from rag.answer.reader_answerer import ReaderAnswerer
 from rag.settings import Settings
 from rag.store.document_store import NewsDocumentStore
+
+# Haystack 3 deserializes only classes from modules it was told to trust (Pipeline.from_dict / loads).
+allow_deserialization_module("rag")
 
 if TYPE_CHECKING:
     from rag.llm.supervisor import LocalLLM
