@@ -13,11 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import sys
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,42 +131,14 @@ def reader_dir(cache_dir: Path) -> Path:
 
 def ensure_openvino(cache_dir: Path, base_dir: Path) -> Path:
     """``<cache>/reader-<sha12>/model.xml``, exported once (≈20 s) from the assembled reader."""
-    from rag.files import locked
+    from rag.files import built_folder
 
-    target = reader_dir(cache_dir)
-    expected = {"format": BUILD_FORMAT, "sha256": manifest()["sha256"], "base": Path(base_dir).name}
-    if _built(target, expected):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with locked(target.parent / f".{target.name}.lock"):
-        if _built(target, expected):
-            return target
+    def build(folder: Path) -> None:
         verify_weights()
-        for stale in target.parent.glob(f".{target.name}.*.tmp"):
-            shutil.rmtree(stale, ignore_errors=True)
-        print(f"rag: building the reader in {target} (once, under a minute)", file=sys.stderr)
-        start = time.monotonic()
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-        try:
-            _export_openvino(assemble(base_dir), tmp)
-            (tmp / "build.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
-            for p in [tmp, *tmp.rglob("*")]:
-                p.chmod(0o755 if p.is_dir() else 0o644)
-            if target.exists():
-                shutil.rmtree(target, ignore_errors=True)
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        print(f"rag: reader built in {time.monotonic() - start:.0f} s", file=sys.stderr)
-    return target
+        _export_openvino(assemble(base_dir), folder)
 
-
-def _built(target: Path, expected: dict[str, Any]) -> bool:
-    try:
-        return bool(json.loads((target / "build.json").read_text(encoding="utf-8")) == expected)
-    except (OSError, ValueError):
-        return False
+    expected = {"format": BUILD_FORMAT, "sha256": manifest()["sha256"], "base": Path(base_dir).name}
+    return built_folder(reader_dir(cache_dir), expected, build, what="building the reader")
 
 
 def _export_openvino(net: Any, out: Path) -> None:
@@ -226,13 +194,9 @@ class Reader:
             self._net = assemble(base_dir)
             self._compiled = None
         else:
-            from rag.embedding.backends import _import_openvino
+            from rag.embedding.backends import compile_openvino
 
-            ov = _import_openvino()
-            core = ov.Core()
-            hint = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
-            folder = ensure_openvino(cache_dir, base_dir)
-            self._compiled = core.compile_model(str(folder / "model.xml"), "CPU", {"INFERENCE_PRECISION_HINT": hint})
+            self._compiled = compile_openvino(ensure_openvino(cache_dir, base_dir) / "model.xml")
             self._request = self._compiled.create_infer_request()
 
     @property

@@ -23,10 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -69,36 +66,13 @@ def ensure_backend_files(model_dir: Path, backend: str) -> Path:
             f"embedding.backend={backend} needs a local sentence-transformers folder, got {str(model_dir)!r}",
             hint="set embedding.model to a local folder, or embedding.backend=torch",
         )
-    target = backend_dir(model_dir, backend)
-    expected = _build_info(model_dir, backend)
-    if _current(target, expected):
-        return target
-    from rag.files import locked
+    from rag.files import built_folder
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with locked(target.parent / f".{backend}.lock"):
-        if _current(target, expected):  # another process built it while this one waited
-            return target
-        for stale in target.parent.glob(f".{backend}.*.tmp"):  # left by a killed build
-            shutil.rmtree(stale, ignore_errors=True)
-        print(f"rag: exporting the embedding model to {backend} in {target} (once, under a minute)", file=sys.stderr)
-        start = time.monotonic()
-        tmp = Path(tempfile.mkdtemp(prefix=f".{backend}.", suffix=".tmp", dir=target.parent))
-        try:
-            _BUILDERS[backend](model_dir, tmp)
-            (tmp / "build.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
-            for p in [tmp, *tmp.rglob("*")]:  # mkdtemp made it private; the cache is shared
-                p.chmod(0o755 if p.is_dir() else 0o644)
-            if target.exists():  # built from other weights: replace it
-                old = target.with_name(f".{backend}.old.{os.getpid()}.tmp")
-                os.rename(target, old)
-                shutil.rmtree(old, ignore_errors=True)
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        print(f"rag: {backend} export done in {time.monotonic() - start:.0f} s", file=sys.stderr)
-    return target
+    def build(folder: Path) -> None:
+        _BUILDERS[backend](model_dir, folder)
+
+    what = f"exporting the embedding model to {backend}"
+    return built_folder(backend_dir(model_dir, backend), _build_info(model_dir, backend), build, what=what)
 
 
 def _build_info(model_dir: Path, backend: str) -> dict[str, Any]:
@@ -111,13 +85,6 @@ def _build_info(model_dir: Path, backend: str) -> dict[str, Any]:
     if backend == "onnx-int8":
         info["quantization"] = QUANTIZATION
     return info
-
-
-def _current(target: Path, expected: dict[str, Any]) -> bool:
-    try:
-        return bool(json.loads((target / "build.json").read_text(encoding="utf-8")) == expected)
-    except (OSError, ValueError):
-        return False
 
 
 # ------------------------------------------------------------------------------------ export
@@ -221,6 +188,13 @@ _BUILDERS: dict[str, Callable[[Path, Path], None]] = {
 }
 
 
+def compile_openvino(path: Path) -> Any:
+    """The OpenVINO model at ``path`` compiled for this CPU: bfloat16 inference where it has it."""
+    core = _import_openvino().Core()
+    hint = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+    return core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": hint})
+
+
 def _import_openvino() -> Any:
     try:
         import openvino
@@ -259,10 +233,7 @@ class _OrtRunner(_Runner):
 
 class _OpenVinoRunner(_Runner):
     def __init__(self, path: Path) -> None:
-        ov = _import_openvino()
-        core = ov.Core()
-        hint = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
-        self.compiled = core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": hint})
+        self.compiled = compile_openvino(path)
         self.inputs = [p.get_any_name() for p in self.compiled.inputs]
         self.request = self.compiled.create_infer_request()
         self.lock = threading.Lock()  # one infer request: not thread-safe

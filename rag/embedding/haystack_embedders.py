@@ -30,8 +30,8 @@ class _Embedder:
     """What both components share: checked settings, the shared encoder loaded in ``warm_up``."""
 
     def __init__(
-        self, *, model: str, runtime: str, prefix: str, suffix: str, batch_size: int, progress_bar: bool,
-        normalize_embeddings: bool,
+        self, model: str, *, runtime: str = "torch", prefix: str = "", suffix: str = "", batch_size: int = 32,
+        progress_bar: bool = False, normalize_embeddings: bool = True,
     ) -> None:  # fmt: skip
         if runtime not in BACKENDS:
             raise ConfigError(f"unknown embedding.backend {runtime!r}", hint=f"use one of: {', '.join(BACKENDS)}")
@@ -111,22 +111,6 @@ class BackendTextEmbedder(_Embedder):
     The vector comes out as a float32 array, not a list: a Haystack pipeline deep-copies every value it
     hands to a component, element by element for lists (per consumer, on every query), and in one step
     for an array."""
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        runtime: str = "torch",
-        prefix: str = "",
-        suffix: str = "",
-        batch_size: int = 1,
-        progress_bar: bool = False,
-        normalize_embeddings: bool = True,
-    ) -> None:
-        _Embedder.__init__(
-            self, model=model, runtime=runtime, prefix=prefix, suffix=suffix, batch_size=batch_size,
-            progress_bar=progress_bar, normalize_embeddings=normalize_embeddings,
-        )  # fmt: skip
 
     @component.output_types(embedding=np.ndarray)
     def run(self, text: str) -> dict[str, np.ndarray]:

@@ -12,9 +12,8 @@ from haystack.dataclasses import SparseEmbedding
 from rag.text.bm25 import Bm25Encoder
 
 
-@component
-class Bm25DocumentEmbedder:
-    """Adds a BM25 ``sparse_embedding`` to each document."""
+class _Bm25:
+    """What both embedders share: the Snowball language, checked, and its encoder made in ``warm_up``."""
 
     def __init__(self, language: str = "italian") -> None:
         if not language:
@@ -25,6 +24,11 @@ class Bm25DocumentEmbedder:
     def warm_up(self) -> None:
         if self._encoder is None:
             self._encoder = Bm25Encoder(language=self.language)
+
+
+@component
+class Bm25DocumentEmbedder(_Bm25):
+    """Adds a BM25 ``sparse_embedding`` to each document."""
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
@@ -43,18 +47,8 @@ class Bm25DocumentEmbedder:
 
 
 @component
-class Bm25TextEmbedder:
+class Bm25TextEmbedder(_Bm25):
     """BM25 sparse query vector (empty when no term survives stemming/stopwords)."""
-
-    def __init__(self, language: str = "italian") -> None:
-        if not language:
-            raise ValueError("language must be a Snowball language name such as 'italian'")
-        self.language = language
-        self._encoder: Bm25Encoder | None = None
-
-    def warm_up(self) -> None:
-        if self._encoder is None:
-            self._encoder = Bm25Encoder(language=self.language)
 
     @component.output_types(sparse_embedding=SparseEmbedding)
     def run(self, text: str) -> dict[str, SparseEmbedding]:
