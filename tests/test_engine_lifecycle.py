@@ -89,7 +89,7 @@ def test_a_changed_article_is_swapped_atomically_while_searches_run(tmp_path: Pa
 
 def _crash_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """Make the index writer stop at ``where`` as a killed process would (the journal stays pending)."""
-    from rag.ingest import index_writer
+    from rag.ingest import writer as index_writer
     from rag.store.document_store import NewsDocumentStore
 
     class Crash(BaseException):  # not an Exception: nothing on the way may catch it
